@@ -1,0 +1,51 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= config.settings
+
+.PHONY: run test venv migrate seed serve messages lint clean totp
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+messages: venv
+	@if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; else echo "msgfmt not found: using the committed .mo files"; fi
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput -v 0
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: venv messages seed
+	@echo ""
+	@echo "  Appointment chat running at  http://$(HOST):$(PORT)/"
+	@echo "  Staff sign-in:               http://$(HOST):$(PORT)/accounts/login/"
+	@echo "  Demo logins (password demo-pass-2026):"
+	@echo "    worker       tuija@demo.mll.fi  (also sanna@, mikko@)"
+	@echo "    coordinator  koordinaattori@demo.mll.fi"
+	@echo "    admin        admin@demo.mll.fi   (Django admin at /admin/)"
+	@echo "  Two-factor code for the demo logins: run 'make totp' in another terminal"
+	@echo "    (or add the TOTP secret MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345 to an authenticator app)"
+	@echo ""
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: venv messages
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/python manage.py check
+
+clean:
+	rm -rf $(VENV) var staticfiles
+
+totp: venv
+	@$(BIN)/python -c "import pyotp; print('Current two-factor code for the demo logins:', pyotp.TOTP('MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345').now())"

@@ -1,0 +1,86 @@
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from staff.models import User
+
+from .models import Service
+from .services import NICKNAME_MAX, TOPIC_MAX
+
+
+class BookingForm(forms.Form):
+    """Input of a booking, for the HTML page and the JSON API alike."""
+
+    service = forms.SlugField(required=False)
+    start = forms.DateTimeField(label=_("Time"), error_messages={"invalid": _("Give the time as ISO 8601 with an offset.")})
+    worker = forms.CharField(required=False, max_length=16)
+    nickname = forms.CharField(
+        label=_("Nickname"),
+        max_length=NICKNAME_MAX,
+        help_text=_("Any name you like. Please do not use your real name."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}),
+    )
+    topic = forms.CharField(
+        label=_("What would you like to talk about? (optional)"),
+        required=False,
+        max_length=TOPIC_MAX,
+        help_text=_("A few words help the worker prepare. Please leave out names and other identifying details."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    follow_up_of = forms.CharField(required=False, max_length=40)
+    reminder_email = forms.EmailField(
+        label=_("Email for a reminder (optional)"),
+        required=False,
+        help_text=_(
+            "If you wish, we send one reminder before your time and then delete the address. "
+            "Leave empty if you prefer: nothing is sent and nothing is stored."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    privacy = forms.BooleanField(
+        label=_("I have read the privacy notice."),
+        error_messages={"required": _("Please accept the privacy notice to book.")},
+    )
+
+    def __init__(self, *args, service: Service | None = None, require_privacy: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service_obj = service
+        if not require_privacy:
+            self.fields["privacy"].required = False
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        # Django would read a naive time in the server's zone; the contract asks for an explicit offset.
+        try:
+            explicit = dt.datetime.fromisoformat(str(self.data.get("start", "")).strip())
+        except ValueError:
+            explicit = None
+        if explicit is None or explicit.tzinfo is None:
+            raise forms.ValidationError(_("Give the time as ISO 8601 with an offset."))
+        return start.astimezone(dt.UTC)
+
+    def clean_service(self):
+        slug = self.cleaned_data.get("service")
+        if self.service_obj is not None:
+            return self.service_obj
+        service = Service.objects.filter(slug=slug, is_active=True).first() if slug else None
+        if service is None:
+            raise forms.ValidationError(_("Unknown service."))
+        return service
+
+    def clean_worker(self):
+        public_id = self.cleaned_data.get("worker")
+        if not public_id:
+            return None
+        worker = User.objects.filter(public_id=public_id, is_active=True).first()
+        if worker is None:
+            raise forms.ValidationError(_("Unknown worker."))
+        return worker
+
+    def clean(self):
+        data = super().clean()
+        service, worker = data.get("service"), data.get("worker")
+        if service and worker and not service.workers.filter(pk=worker.pk).exists():
+            self.add_error("worker", _("This worker does not take appointments for this service."))
+        return data

@@ -1,0 +1,151 @@
+"""Demo data for a fresh install. Idempotent: running it again changes nothing that is there."""
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from booking.models import Availability, Service
+from staff.models import User
+
+DEMO_PASSWORD = "demo-pass-2026"
+# Every staff account needs two-factor authentication. The demo accounts share this TOTP secret:
+# `make totp` prints the current code (or add the secret to an authenticator app).
+DEMO_TOTP_SECRET = "MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345"
+
+SAVED_REPLIES = [
+    ("Kriisipuhelin", "MIELI ry:n Kriisipuhelin päivystää numerossa 09 2525 0111 joka päivä ympäri vuorokauden."),
+    ("Hätätilanne", "Jos tilanne on hengenvaarallinen tai kiireellinen, soita hätänumeroon 112."),
+    ("Vanhempainpuhelin", "MLL:n Vanhempainpuhelin: 0800 92277 (maksuton). Aukioloajat löydät osoitteesta mll.fi."),
+    ("Perheneuvola", "Oman kuntasi tai hyvinvointialueesi perheneuvola auttaa lapsen kasvuun ja perheen vuorovaikutukseen liittyvissä asioissa."),
+]
+
+# The appointment chat runs when the helpline's chat is open (source: Mon–Tue 10–13, Thu 17–20,
+# Fri 10–13); the workers split those hours between them.
+WORKERS = [
+    ("tuija@demo.mll.fi", "Tuija", [(0, "10:00", "13:00"), (3, "17:00", "20:00")]),
+    ("sanna@demo.mll.fi", "Sanna", [(1, "10:00", "13:00"), (4, "10:00", "13:00")]),
+    ("mikko@demo.mll.fi", "Mikko", [(0, "10:00", "13:00"), (1, "10:00", "13:00"), (3, "17:00", "20:00")]),
+]
+
+# The young people's appointment chat: afternoons, when school is out.
+YOUNG_PEOPLE_HOURS = [
+    ("sanna@demo.mll.fi", [(2, "14:00", "17:00"), (3, "14:00", "17:00")]),
+    ("tuija@demo.mll.fi", [(1, "14:00", "17:00")]),
+]
+
+
+def _staff(email: str, pseudonym: str, role: str) -> User:
+    user, created = User.objects.get_or_create(email=email, defaults={"pseudonym": pseudonym, "role": role})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _availability(worker: User, service: Service, hours) -> None:
+    service.workers.add(worker)
+    for weekday, start, end in hours:
+        Availability.objects.get_or_create(
+            worker=worker,
+            service=service,
+            weekday=weekday,
+            start_time=dt.time.fromisoformat(start),
+            end_time=dt.time.fromisoformat(end),
+        )
+
+
+class Command(BaseCommand):
+    help = "Create the demo service, staff and availability (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        service, _ = Service.objects.get_or_create(
+            slug="vanhempainpuhelin",
+            defaults={
+                "name": "Vanhempainpuhelimen ajanvarauschat",
+                "description": (
+                    "Varaa aika kiireettömään, luottamukselliseen chat-keskusteluun MLL:n ammattilaisen kanssa. "
+                    "Voit sopia jatkoajan saman työntekijän kanssa."
+                ),
+                "name_sv": "Föräldratelefonens chatt med tidsbokning",
+                "description_sv": (
+                    "Boka en tid för ett lugnt och konfidentiellt chattsamtal med en yrkesperson på MLL. "
+                    "Du kan komma överens om en fortsättningstid med samma medarbetare."
+                ),
+                "name_en": "Parents' Helpline appointment chat",
+                "description_en": (
+                    "Book a time for an unhurried, confidential chat with an MLL professional. "
+                    "You can agree on a follow-up with the same worker."
+                ),
+                "audience": "parents",
+                "slot_minutes": 45,
+                "buffer_minutes": 15,
+                "min_notice_minutes": 60,
+                "horizon_days": 28,
+            },
+        )
+        for email, pseudonym, hours in WORKERS:
+            worker = _staff(email, pseudonym, User.Role.WORKER)
+            _availability(worker, service, hours)
+        self._seed_young_people()
+        _staff("koordinaattori@demo.mll.fi", "Koordinaattori", User.Role.COORDINATOR)
+        _staff("admin@demo.mll.fi", "Ylläpito", User.Role.ADMIN)
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        from chatrooms.models import SavedReply
+
+        for user in User.objects.filter(email__endswith="@demo.mll.fi"):
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
+                RecoveryCodes.activate(user)
+        for title, text in SAVED_REPLIES:
+            SavedReply.objects.get_or_create(owner=None, title=title, defaults={"text": text})
+
+        from stats.demo import create_history
+
+        made = create_history(service=service)
+        if made:
+            self.stdout.write(f"Created a year of demo history: {made} past appointments with statistics.")
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _seed_young_people(self):
+        """The young people's appointment chat (nuorten ajanvarauschat), side by side with the parents'.
+
+        Shares workers with the parents' service; a worker's bookings in one service block the same
+        time in the other, so nobody is double-booked.
+        """
+        service, _ = Service.objects.get_or_create(
+            slug="nuoret",
+            defaults={
+                "name": "Nuorten ajanvarauschat",
+                "description": (
+                    "Varaa aika luottamukselliseen chat-keskusteluun MLL:n ammattilaisen kanssa. "
+                    "Voit puhua mistä vain: kaverit, koulu, koti, olo. Et kerro nimeäsi."
+                ),
+                "name_sv": "Chatt med tidsbokning för unga",
+                "description_sv": (
+                    "Boka en tid för ett konfidentiellt chattsamtal med en yrkesperson på MLL. "
+                    "Du kan prata om vad som helst: kompisar, skolan, hemmet, hur du mår. Du berättar inte ditt namn."
+                ),
+                "name_en": "Appointment chat for young people",
+                "description_en": (
+                    "Book a time for a confidential chat with an MLL professional. "
+                    "Talk about anything: friends, school, home, how you feel. You do not tell your name."
+                ),
+                "audience": Service.Audience.YOUNG_PEOPLE,
+                "theme": Service.Theme.VIOLET,
+                "slot_minutes": 45,
+                "buffer_minutes": 15,
+                "min_notice_minutes": 60,
+                "horizon_days": 21,
+                "ordering": 10,
+            },
+        )
+        for email, hours in YOUNG_PEOPLE_HOURS:
+            worker = User.objects.filter(email=email).first()
+            if worker is None:
+                continue
+            _availability(worker, service, hours)

@@ -1,0 +1,299 @@
+"""The chat WebSocket (/ws/chat/). Protocol: docs/protocol.md.
+
+Thin by design: parse a frame, call a service in chatrooms/services.py or booking/services.py,
+send the result. A message is stored before it is acknowledged or broadcast, so the channel
+layer's at-most-once delivery can lose nothing: a rejoin with ``after`` replays from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone, translation
+
+from booking import ratelimit
+from booking import services as booking_services
+from booking import views as booking_views
+from booking.models import Booking
+
+from . import services
+from .models import Message
+from .services import ChatError
+
+MAX_FRAME_BYTES = 16 * 1024
+
+
+def chat_group(booking_id: int) -> str:
+    return f"chat.{booking_id}"
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    booking: Booking | None = None
+    role: str | None = None
+
+    async def connect(self):
+        self.booking = None
+        self.role = None
+        self.session_id = None
+        # Error messages in the language the visitor chose on the pages (Finnish unless they chose).
+        cookies = self.scope.get("cookies") or {}
+        chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+        self.language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.booking is not None:
+            await self.channel_layer.group_send(
+                chat_group(self.booking.pk),
+                {"type": "chat.presence", "role": self.role, "online": False, "sender": self.channel_name},
+            )
+            await self.channel_layer.group_discard(chat_group(self.booking.pk), self.channel_name)
+
+    # --- frames in ------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
+            code = "too_long" if text_data is not None or bytes_data else "bad_frame"
+            return await self.send_error(ChatError(code))
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            return await self.send_error(ChatError("bad_frame"))
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            return await self.send_error(ChatError("bad_frame"))
+        handler = self.HANDLERS.get(frame["type"])
+        if handler is None:
+            return await self.send_error(ChatError("unknown_type"))
+        if frame["type"] not in ("join", "ping") and self.booking is None:
+            return await self.send_error(ChatError("not_joined"))
+        try:
+            await handler(self, frame)
+        except ChatError as exc:
+            await self.send_error(exc, ref=frame.get("client_id"))
+        except booking_services.BookingError as exc:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": exc.code,
+                    "message": translation.override(self.language)(lambda: exc.message)(),
+                    "alternatives": [s.as_json() for s in exc.alternatives],
+                }
+            )
+
+    async def on_join(self, frame):
+        if self.booking is not None:
+            raise ChatError("already_joined")
+        after = frame.get("after")
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+            raise ChatError("bad_frame")
+        user = self.scope.get("user")
+        if "booking" in frame:
+            booking = await database_sync_to_async(services.worker_booking)(user=user, booking_id=frame["booking"])
+            role = Message.Role.WORKER
+        else:
+            booking = await self._parent_booking(frame)
+            role = Message.Role.PARENT
+        session = await database_sync_to_async(services.session_join)(booking=booking, role=role)
+        self.booking, self.role, self.session = booking, role, session
+        await self.channel_layer.group_add(chat_group(booking.pk), self.channel_name)
+        history = await database_sync_to_async(services.messages_after)(session=session, after=after)
+        state = services.session_state(session)
+        await self.send_json(
+            {
+                "type": "joined",
+                "role": role,
+                "booking": booking.pk if role == Message.Role.WORKER else None,
+                "state": state,
+                "start": timezone.localtime(booking.start).isoformat(),
+                "end": timezone.localtime(booking.end).isoformat(),
+                "worker": booking.worker.display_name,
+                "nickname": booking.nickname,
+                "follow_up": booking.follow_up_of_id is not None,
+                "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
+            }
+        )
+        await self.send_json({"type": "history", "messages": [m.as_frame() for m in history]})
+        if state == "waiting":
+            await self.send_json({"type": "waiting"})
+        elif state == "ended":
+            await self.send_json({"type": "ended", "by": session.ended_by})
+        await self.channel_layer.group_send(
+            chat_group(booking.pk),
+            {"type": "chat.presence", "role": role, "online": True, "sender": self.channel_name, "ask": True},
+        )
+        if role == Message.Role.WORKER and state == "open":
+            await self.channel_layer.group_send(chat_group(booking.pk), {"type": "chat.opened"})
+        if role == Message.Role.PARENT:
+            from booking import events
+
+            await database_sync_to_async(events.notify_worker_now)(
+                booking.worker_id, {"kind": "waiting", "booking": booking.pk}
+            )
+
+    async def _parent_booking(self, frame) -> Booking:
+        address = ratelimit.address_from_scope(self.scope)
+        if await database_sync_to_async(ratelimit.is_blocked)(address):
+            raise ChatError("rate_limited")
+        code = frame.get("code")
+        if code is None:
+            # The join page already checked the code and keeps only the booking id in the session.
+            return await database_sync_to_async(self._booking_from_session)()
+        if not isinstance(code, str):
+            raise ChatError("bad_frame")
+        try:
+            return await database_sync_to_async(services.parent_booking_for_code)(code=code)
+        except ChatError as exc:
+            if exc.code == "invalid_code":
+                await database_sync_to_async(ratelimit.register_failure)(address)
+            raise
+
+    def _booking_from_session(self) -> Booking:
+        session = self.scope.get("session")
+        booking_id = session.get("chat_booking") if session is not None else None
+        booking = Booking.objects.select_related("worker", "service").filter(pk=booking_id).first() if booking_id else None
+        if booking is None:
+            raise ChatError("invalid_code")
+        return services.parent_check_window(booking=booking)
+
+    async def on_message(self, frame):
+        message, created = await database_sync_to_async(services.message_post)(
+            session=self.session, role=self.role, text=frame.get("text"), client_id=frame.get("client_id") or ""
+        )
+        await self.send_json({"type": "ack", "id": message.pk, "client_id": message.client_id or None})
+        if created:
+            await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.message", "frame": message.as_frame()})
+
+    async def on_typing(self, frame):
+        await self.channel_layer.group_send(
+            chat_group(self.booking.pk),
+            {"type": "chat.typing", "role": self.role, "typing": bool(frame.get("typing", True)), "sender": self.channel_name},
+        )
+
+    async def on_end(self, frame):
+        if frame.get("flag") is True:
+            if self.role != Message.Role.WORKER:
+                raise ChatError("forbidden")
+            session = await database_sync_to_async(services.session_flag)(session=self.session, actor=self.scope["user"])
+        else:
+            session = await database_sync_to_async(services.session_end)(session=self.session, by=self.role)
+        await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.ended", "by": session.ended_by})
+
+    async def on_followup_slots(self, frame):
+        if self.role != Message.Role.PARENT:
+            raise ChatError("forbidden")
+        slots = await database_sync_to_async(services.followup_slots)(booking=self.booking)
+        await self.send_json({"type": "followup_slots", "slots": [s.as_json() for s in slots]})
+
+    async def on_followup_book(self, frame):
+        if self.role != Message.Role.PARENT:
+            raise ChatError("forbidden")
+        try:
+            start = dt.datetime.fromisoformat(str(frame.get("start")))
+        except ValueError:
+            raise ChatError("bad_frame") from None
+        if start.tzinfo is None:
+            raise ChatError("bad_frame")
+        new = await database_sync_to_async(booking_services.followup_create)(previous=self.booking, start=start)
+        await self.send_json(
+            {
+                "type": "followup_booked",
+                "code": new.code,
+                "start": timezone.localtime(new.booking.start).isoformat(),
+                "end": timezone.localtime(new.booking.end).isoformat(),
+                "worker": self.booking.worker.display_name,
+                "ics": booking_views.ics_url(new.booking),
+            }
+        )
+        await self.channel_layer.group_send(
+            chat_group(self.booking.pk),
+            {"type": "chat.followup", "start": timezone.localtime(new.booking.start).isoformat(), "booking": new.booking.pk},
+        )
+
+    async def on_sync(self, frame):
+        """Catch up without reconnecting: the channel layer may drop a broadcast under overload, but
+        the database has every message."""
+        after = frame.get("after")
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+            raise ChatError("bad_frame")
+        missed = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
+        await self.send_json({"type": "history", "messages": [m.as_frame() for m in missed]})
+
+    async def on_ping(self, frame):
+        await self.send_json({"type": "pong"})
+
+    HANDLERS = {
+        "join": on_join,
+        "message": on_message,
+        "typing": on_typing,
+        "end": on_end,
+        "followup_slots": on_followup_slots,
+        "followup_book": on_followup_book,
+        "sync": on_sync,
+        "ping": on_ping,
+    }
+
+    # --- group events out -----------------------------------------------------------------
+    async def chat_message(self, event):
+        await self.send_json(event["frame"])
+
+    async def chat_typing(self, event):
+        if event["sender"] != self.channel_name:
+            await self.send_json({"type": "typing", "role": event["role"], "typing": event["typing"]})
+
+    async def chat_presence(self, event):
+        if event["sender"] == self.channel_name:
+            return
+        await self.send_json({"type": "presence", "role": event["role"], "online": event["online"]})
+        if event.get("ask") and event["role"] != self.role:
+            # Tell the newcomer that we are here too.
+            await self.channel_layer.send(
+                event["sender"], {"type": "chat.presence", "role": self.role, "online": True, "sender": self.channel_name}
+            )
+
+    async def chat_opened(self, event):
+        await self.send_json({"type": "opened"})
+
+    async def chat_ended(self, event):
+        await self.send_json({"type": "ended", "by": event["by"]})
+
+    async def chat_followup(self, event):
+        if self.role == Message.Role.WORKER:
+            await self.send_json({"type": "followup", "start": event["start"], "booking": event["booking"]})
+
+    # --- helpers --------------------------------------------------------------------------
+    async def send_json(self, content):
+        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+
+    async def send_error(self, exc: ChatError, ref=None):
+        with translation.override(self.language):
+            frame = {"type": "error", "code": exc.code, "message": exc.message}
+        if ref:
+            frame["client_id"] = ref
+        if "opens" in exc.extra:
+            frame["opens"] = timezone.localtime(exc.extra["opens"]).isoformat()
+        await self.send_json(frame)
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    """Live notices for a signed-in worker's dashboard (/ws/staff/)."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if not getattr(user, "is_authenticated", False):
+            await self.close(code=4401)
+            return
+        from booking.events import worker_group
+
+        self.group = worker_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def dashboard_event(self, event):
+        await self.send(text_data=json.dumps(event["event"]))

@@ -1,0 +1,76 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Booking
+
+
+class ChatSession(models.Model):
+    """The live conversation of one booking: when the worker opened it and when it ended."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="chat")
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    parent_joined_at = models.DateTimeField(_("parent joined"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.CharField(_("ended by"), max_length=16, blank=True)  # worker, parent, system
+    flagged = models.BooleanField(_("flagged as abusive"), default=False)
+    purged_at = models.DateTimeField(_("content deleted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat session")
+        verbose_name_plural = _("chat sessions")
+
+    def __str__(self) -> str:
+        return f"chat #{self.booking_id}"
+
+
+class Message(models.Model):
+    """One chat message. Deleted by the retention job a set time after the chat closes."""
+
+    class Role(models.TextChoices):
+        PARENT = "parent", _("Parent")
+        WORKER = "worker", _("Worker")
+        SYSTEM = "system", _("System")
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    text = models.TextField()
+    # Chosen by the sending client, so a message resent after a dropped connection is stored once.
+    client_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "role", "client_id"], condition=~models.Q(client_id=""), name="message_client_id_once"
+            )
+        ]
+
+    def as_frame(self) -> dict:
+        return {
+            "type": "message",
+            "id": self.pk,
+            "role": self.role,
+            "text": self.text,
+            "sent_at": self.created_at.isoformat(),
+            "client_id": self.client_id or None,
+        }
+
+
+class SavedReply(models.Model):
+    """A ready text a worker can put in the chat: their own (owner set) or shared (owner empty)."""
+
+    owner = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.CASCADE, related_name="saved_replies", verbose_name=_("owner")
+    )
+    title = models.CharField(_("title"), max_length=80)
+    text = models.TextField(_("text"), max_length=2000)
+    ordering = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        ordering = ["ordering", "title"]
+
+    def __str__(self) -> str:
+        return self.title

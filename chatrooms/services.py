@@ -1,0 +1,230 @@
+"""Chat rules: who may join, storing messages, ending a session. Consumers stay thin and call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import nullcontext
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking import selectors
+from booking.models import Booking
+from booking.services import clean_text
+
+from .models import ChatSession, Message
+
+
+class ChatError(Exception):
+    MESSAGES = {
+        "invalid_code": _("The code was not recognised. Please check it and try again."),
+        "rate_limited": _("Too many attempts. Please wait a while and try again."),
+        "too_early": _("Your chat has not started yet. You can join 10 minutes before the start."),
+        "ended": _("This chat has ended and the code is no longer valid."),
+        "cancelled": _("This booking has been cancelled."),
+        "forbidden": _("You do not have access to this chat."),
+        "not_joined": _("Join the chat first."),
+        "already_joined": _("Already joined."),
+        "empty": _("The message is empty."),
+        "too_long": _("The message is too long."),
+        "not_open": _("The worker has not opened the chat yet."),
+        "bad_frame": _("The message could not be understood."),
+        "unknown_type": _("Unknown message type."),
+    }
+
+    def __init__(self, code: str, **extra):
+        self.code = code
+        self.extra = extra
+        super().__init__(code)
+
+    @property
+    def message(self) -> str:
+        text = self.MESSAGES.get(self.code, self.code)
+        if self.code == "too_long":
+            return str(_("The message is too long (at most %(max)s characters).") % {"max": settings.CHAT_MESSAGE_MAX_CHARS})
+        return str(text)
+
+
+def session_for(booking: Booking) -> ChatSession:
+    session, _created = ChatSession.objects.get_or_create(booking=booking)
+    return session
+
+
+def session_is_over(booking: Booking, session: ChatSession | None, now: dt.datetime) -> bool:
+    if session is not None and session.ended_at is not None:
+        return True
+    if booking.status in (Booking.Status.COMPLETED, Booking.Status.NO_SHOW):
+        return True
+    return now >= selectors.join_window(booking)[1]
+
+
+def parent_booking_for_code(*, code: str, now: dt.datetime | None = None) -> Booking:
+    """The booking a parent may enter with ``code`` now; ChatError says why not."""
+    now = now or timezone.now()
+    booking = selectors.booking_by_code(code)
+    if booking is None:
+        raise ChatError("invalid_code")
+    return parent_check_window(booking=booking, now=now)
+
+
+def parent_check_window(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    if booking.status == Booking.Status.CANCELLED:
+        raise ChatError("cancelled")
+    session = ChatSession.objects.filter(booking=booking).first()
+    if session_is_over(booking, session, now):
+        raise ChatError("ended")
+    opens, _closes = selectors.join_window(booking)
+    if now < opens:
+        raise ChatError("too_early", opens=opens)
+    return booking
+
+
+def worker_booking(*, user, booking_id, now: dt.datetime | None = None) -> Booking:
+    """A booking the signed-in worker may chat in: only their own; coordinators never read chats."""
+    try:
+        booking_id = int(booking_id)
+    except (TypeError, ValueError):
+        raise ChatError("forbidden") from None
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise ChatError("forbidden")
+    from staff.permissions import mfa_satisfied
+
+    if not mfa_satisfied(user):
+        raise ChatError("forbidden")
+    booking = Booking.objects.select_related("service", "worker").filter(pk=booking_id, worker=user).first()
+    if booking is None:
+        raise ChatError("forbidden")
+    if booking.status == Booking.Status.CANCELLED:
+        raise ChatError("cancelled")
+    return booking
+
+
+def session_join(*, booking: Booking, role: str, now: dt.datetime | None = None) -> ChatSession:
+    """Record a join. The worker's first join opens the chat for the parent waiting."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = session_for(booking)
+        session = ChatSession.objects.select_for_update().get(pk=session.pk)
+        fields = []
+        if role == Message.Role.WORKER and session.opened_at is None and session.ended_at is None:
+            session.opened_at = now
+            fields.append("opened_at")
+        if role == Message.Role.PARENT and session.parent_joined_at is None:
+            session.parent_joined_at = now
+            fields.append("parent_joined_at")
+        if fields:
+            session.save(update_fields=fields)
+    return session
+
+
+def session_state(session: ChatSession) -> str:
+    if session.ended_at is not None:
+        return "ended"
+    if session.opened_at is not None:
+        return "open"
+    return "waiting"
+
+
+def messages_after(*, session: ChatSession, after: int | None = None) -> list[Message]:
+    qs = session.messages.all()
+    if after:
+        qs = qs.filter(pk__gt=after)
+    return list(qs.order_by("pk"))
+
+
+def message_post(*, session: ChatSession, role: str, text, client_id: str = "") -> tuple[Message, bool]:
+    """Store a message before anyone is told of it. Returns (message, created).
+
+    A message resent with the same client_id (after a dropped connection) is stored once and the
+    first copy is returned, so the sender's retry is safe.
+    """
+    if not isinstance(text, str):
+        raise ChatError("bad_frame")
+    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
+        raise ChatError("too_long")
+    text = clean_text(text, max_length=settings.CHAT_MESSAGE_MAX_CHARS, single_line=False)
+    if not text:
+        raise ChatError("empty")
+    client_id = client_id if isinstance(client_id, str) else ""
+    client_id = client_id[:64]
+    session.refresh_from_db(fields=["opened_at", "ended_at"])
+    if session.ended_at is not None:
+        raise ChatError("ended")
+    if session.opened_at is None:
+        raise ChatError("not_open")
+    # No look-up first: the unique (session, role, client_id) index catches a resend, which is rare,
+    # so the common case is one INSERT (bench/chat_load.py; docs/benchmarks.md).
+    try:
+        with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
+            return Message.objects.create(session=session, role=role, text=text, client_id=client_id), True
+    except IntegrityError:
+        if not client_id:
+            raise
+        return Message.objects.get(session=session, role=role, client_id=client_id), False
+
+
+WORKER_ABSENT_MESSAGE = _(
+    "We are sorry: the worker could not open the chat at the booked time. Please book a new time; you are welcome."
+)
+
+
+def session_end(*, session: ChatSession, by: str, now: dt.datetime | None = None) -> ChatSession:
+    """End the chat: the code dies and the booking counts as held. Safe to call twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = ChatSession.objects.select_for_update().select_related("booking").get(pk=session.pk)
+        if session.ended_at is None:
+            session.ended_at = now
+            session.ended_by = by
+            session.save(update_fields=["ended_at", "ended_by"])
+            booking = session.booking
+            if booking.status == Booking.Status.BOOKED:
+                # Held only if both came. A parent who never came is a no-show; a parent who waited
+                # in vain (the worker never opened the chat) sees an apology when looking the code up.
+                fields = ["status", "reminder_email"]
+                if session.parent_joined_at and session.opened_at:
+                    booking.status = Booking.Status.COMPLETED
+                elif not session.parent_joined_at:
+                    booking.status = Booking.Status.NO_SHOW
+                else:
+                    booking.status = Booking.Status.CANCELLED
+                    booking.cancelled_at, booking.cancelled_by_staff = now, True
+                    booking.cancel_message = str(WORKER_ABSENT_MESSAGE)
+                    fields += ["cancelled_at", "cancelled_by_staff", "cancel_message"]
+                booking.reminder_email = ""
+                booking.save(update_fields=fields)
+    return session
+
+
+def session_flag(*, session: ChatSession, actor, now: dt.datetime | None = None) -> ChatSession:
+    """End an abusive contact and cancel that parent's pending follow-ups (the whole chain)."""
+    from booking.services import booking_cancel
+    from staff import audit
+
+    session = session_end(session=session, by="worker", now=now)
+    ChatSession.objects.filter(pk=session.pk).update(flagged=True)
+    pending, frontier = [], [session.booking_id]
+    while frontier:
+        found = list(Booking.objects.filter(follow_up_of_id__in=frontier))
+        pending += [b for b in found if b.status == Booking.Status.BOOKED]
+        frontier = [b.pk for b in found]
+    for booking in pending:
+        booking_cancel(booking=booking, by_staff=True, now=now)
+    audit.log(actor=actor, action="flag", target_worker=session.booking.worker, summary=f"booking {session.booking_id}; {len(pending)} follow-ups cancelled")
+    session.refresh_from_db()
+    return session
+
+
+def followup_slots(*, booking: Booking, days: int | None = None):
+    """Free times of the same worker for a follow-up, from tomorrow over the service's horizon."""
+    today = timezone.localdate()
+    horizon = days or booking.service.horizon_days
+    return selectors.free_slots(
+        service=booking.service,
+        worker=booking.worker,
+        start_date=today,
+        end_date=today + dt.timedelta(days=horizon),
+    )

@@ -1,0 +1,303 @@
+"""Settings for the appointment chat.
+
+Every value that differs between machines is read from the environment here, and only here,
+through one django-environ ``env`` object. Without any environment the app runs on the embedded
+default: SQLite, the in-memory channel layer, and Celery on a filesystem transport.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+# Codes are stored as HMAC-SHA256 keyed with this; rotating it kills every outstanding code.
+CODE_HASH_KEY = env.str("CODE_HASH_KEY", default=SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SECURE = env.bool("SECURE", default=not DEBUG and SITE_URL.startswith("https://"))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "csp",
+    "staff",
+    "booking",
+    "chatrooms",
+    "stats",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.locale.FinnishFirstLocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "staff.middleware.RequireStaffMFAMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so two bookings can never interleave their
+    # read-then-write; the timeout lets the loser wait instead of failing with "locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+    # A file, not shared-cache memory, so that tests with threads and a live server see real locking.
+    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test-db.sqlite3")})
+elif env.bool("DB_POOL", default=True):
+    # Under ASGI every request runs in its own thread, so persistent connections pile up (one per
+    # thread) until PostgreSQL refuses with "too many clients" (bench/booking_rush.py found it).
+    # A bounded psycopg pool per process makes the surplus wait for a connection instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN", default=2),
+        "max_size": env.int("DB_POOL_MAX", default=20),
+        "timeout": env.int("DB_POOL_TIMEOUT", default=20),
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer, cache, Celery broker ---------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
+            # blocking pop: an idle socket's consumer then died with TimeoutError (bench/chat_load.py).
+            # 10 s leaves a margin; it is also how long a test's event loop may wait to wind down a
+            # cancelled pop, so unit tests of consumers are better off with the in-memory layer.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 15}],
+                "prefix": env.str("CHANNELS_PREFIX", default="ajv"),
+                # All consumers of one daphne process share ONE Redis list, and group_send silently
+                # drops a message when that list holds `capacity` (default 100): under a burst a live
+                # socket missed messages (bench/chat_load.py, 200 msg/s). 1000 = seconds of backlog; much
+                # more let a backlog near saturation never drain (docs/benchmarks.md).
+                "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+                "expiry": 60,
+            },
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TIMEZONE = "Europe/Helsinki"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery-queue"
+    _queue_dir.mkdir(exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_queue_dir),
+        "store_processed": False,
+        "control_folder": str(_queue_dir / "control"),
+    }
+else:
+    # A task whose worker died unacknowledged is handed out again after this long (acks_late).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# --- Auth: staff only, through django-allauth -----------------------------------------------
+AUTH_USER_MODEL = "staff.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "staff:dashboard"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "staff.adapters.StaffAccountAdapter"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,10/15m/key", "login": "30/m/ip"}
+ACCOUNT_SESSION_REMEMBER = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "MLL ajanvarauschat"
+# Every staff account must set up TOTP before any staff page or chat works. Only a local demo may
+# turn this off; a deployment never should.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ajanvaraus@localhost")
+
+# --- Language and time ----------------------------------------------------------------------
+LANGUAGE_CODE = "fi"
+LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
+USE_I18N = True
+TIME_ZONE = "Europe/Helsinki"
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and env.bool("STATIC_MANIFEST", default=False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Security -------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 8 * 3600
+SECURE_SSL_REDIRECT = SECURE and env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# "same-origin", not "no-referrer": under no-referrer browsers send `Origin: null` on form POSTs, and
+# Django's CSRF origin check then refuses every form. Other sites still get no referrer at all.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Sites allowed to frame the public widget (frame-ancestors); everything else is DENY.
+EMBED_ORIGINS = env.list("EMBED_ORIGINS", default=["https://www.vanhempainnetti.fi", "https://www.mll.fi"])
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF, "ws:" if not SECURE else "wss:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Domain knobs ---------------------------------------------------------------------------
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
+# A code opens the chat this many minutes before the start ...
+JOIN_EARLY_MINUTES = env.int("JOIN_EARLY_MINUTES", default=10)
+# ... and the session counts as over this long after its scheduled end, unless ended earlier.
+SESSION_GRACE_MINUTES = env.int("SESSION_GRACE_MINUTES", default=15)
+# Code entry: after this many wrong codes from one client in the window, entry is refused.
+CODE_ATTEMPTS_LIMIT = env.int("CODE_ATTEMPTS_LIMIT", default=10)
+CODE_ATTEMPTS_WINDOW_SECONDS = env.int("CODE_ATTEMPTS_WINDOW_SECONDS", default=900)
+# How long after it closes a chat's messages and the parent's free text are deleted.
+PURGE_AFTER_MINUTES = env.int("PURGE_AFTER_MINUTES", default=60)
+# A parent who has not come this long after the start is recorded as a no-show.
+NO_SHOW_AFTER_MINUTES = env.int("NO_SHOW_AFTER_MINUTES", default=15)
+# The one optional reminder email goes this long before the time.
+REMINDER_BEFORE_MINUTES = env.int("REMINDER_BEFORE_MINUTES", default=120)
+
+# --- Scheduled jobs (celery beat; run exactly one beat process) -----------------------------
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "close-overdue-sessions": {"task": "chatrooms.tasks.close_overdue_sessions", "schedule": 60.0},
+    "mark-no-shows": {"task": "chatrooms.tasks.mark_no_shows", "schedule": 60.0},
+    "purge-chat-content": {"task": "chatrooms.tasks.purge_chat_content", "schedule": 60.0},
+    "send-reminders": {"task": "booking.tasks.send_reminders", "schedule": 60.0},
+    "worker-digest": {"task": "booking.tasks.send_worker_digests", "schedule": crontab(hour=18, minute=0)},
+}
+
+# --- Logging: never IP addresses, codes or message text -------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_ip": {"()": "config.logging.DropPersonalDataFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_ip"]}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Daphne's access log and Django's dev-server log carry client addresses: never emitted.
+        "daphne.access": {"handlers": [], "propagate": False},
+        "django.server": {"handlers": [], "propagate": False},
+        "django.channels.server": {"handlers": [], "propagate": False},
+    },
+}
+
+# --- Public pages: status widget and quick exit (hours app) ----------------------------------
+INSTALLED_APPS += ["hours"]
+# Where the quick-exit button and Escape-twice take the visitor: a neutral page that reveals nothing.
+QUICK_EXIT_URL = env.str("QUICK_EXIT_URL", default="https://yle.fi/saa")
+# Seconds browsers and proxies may cache the public status (JSON and widget).
+STATUS_MAX_AGE = env.int("STATUS_MAX_AGE", default=60)
+
+# --- Hardening (issue 7) --------------------------------------------------------------------
+# Code entry is slowed before it is refused: from this many wrong codes on, the next attempt must
+# wait CODE_ATTEMPTS_DELAY_SECONDS * 2**(n - this) seconds (booking/ratelimit.py).
+CODE_ATTEMPTS_SLOWDOWN_AFTER = env.int("CODE_ATTEMPTS_SLOWDOWN_AFTER", default=3)
+CODE_ATTEMPTS_DELAY_SECONDS = env.int("CODE_ATTEMPTS_DELAY_SECONDS", default=2)

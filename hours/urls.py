@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "hours"
+urlpatterns = [
+    path("api/v1/status/", views.status_json, name="status"),
+    path("widget/status/", views.widget, name="widget"),
+    path("quick-exit/", views.quick_exit, name="quick_exit"),
+]

@@ -1,0 +1,98 @@
+"""Public status (JSON and an embeddable widget) and the quick-exit beacon.
+
+Neither the status nor the widget reads or writes the session, so no cookie is ever set on them:
+they can be cached by browsers and proxies and embedded by other sites without tracking anyone.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from csp.constants import NONE
+from csp.decorators import csp_replace
+
+from . import selectors
+
+CACHE_SECONDS = 30  # server-side; the JSON says max-age=STATUS_MAX_AGE to browsers
+
+
+def _language(request) -> str:
+    """?lang=sv wins (the widget's embedder chooses); else what LocaleMiddleware decided."""
+    wanted = request.GET.get("lang", "")
+    if wanted in dict(settings.LANGUAGES):
+        return wanted
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def status_document(language: str) -> dict:
+    """The public status in ``language``, computed at most every CACHE_SECONDS."""
+    key = f"hours:status:{language}"
+    document = cache.get(key)
+    if document is None:
+        with translation.override(language):
+            document = selectors.public_status(base_url=settings.SITE_URL.rstrip("/"))
+        cache.set(key, document, CACHE_SECONDS)
+    return document
+
+
+def _cors(request, response):
+    origins = settings.EMBED_ORIGINS
+    origin = request.headers.get("Origin")
+    if "*" in origins:
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        if origin and origin in origins:
+            response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    response["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _public_cache(response):
+    response["Cache-Control"] = f"public, max-age={settings.STATUS_MAX_AGE}"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "OPTIONS"])
+def status_json(request):
+    if request.method == "OPTIONS":
+        return _cors(request, HttpResponse(status=204))
+    language = _language(request)
+    response = JsonResponse(status_document(language), json_dumps_params={"ensure_ascii": False})
+    response["Content-Language"] = language
+    return _public_cache(_cors(request, response))
+
+
+@require_http_methods(["GET", "HEAD"])
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": settings.EMBED_ORIGINS or [NONE]})  # never "anyone" by omission
+def widget(request):
+    """A small page meant for an <iframe> on vanhempainnetti.fi or mll.fi. Framing is allowed only for
+    EMBED_ORIGINS (CSP frame-ancestors); X-Frame-Options cannot list origins, so it is left out here."""
+    language = _language(request)
+    with translation.override(language):
+        response = render(
+            request, "hours/widget.html", {"status": status_document(language), "language": language}
+        )
+    response["Content-Language"] = language
+    return _public_cache(response)
+
+
+@csrf_exempt
+@require_POST
+def quick_exit(request):
+    """The quick-exit button's beacon: forget this browser's session (e.g. the chat it had joined).
+
+    CSRF-exempt because navigator.sendBeacon cannot send a token; flushing one's own session is the
+    only effect, and cross-site requests are refused where the browser says so (Sec-Fetch-Site).
+    """
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return HttpResponseForbidden()
+    request.session.flush()
+    return HttpResponse(status=204)

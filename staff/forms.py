@@ -1,0 +1,72 @@
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Availability, Service
+from chatrooms.models import SavedReply
+
+
+class AvailabilityForm(forms.Form):
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.filter(is_active=True))
+    weekday = forms.TypedChoiceField(label=_("Weekday"), choices=Availability.Weekday.choices, coerce=int)
+    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+            self.add_error("end_time", _("The end must be after the start."))
+        return data
+
+
+class TimeOffForm(forms.Form):
+    start = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = forms.DateTimeField(label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(label=_("Note (only staff see it)"), max_length=120, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", _("The end must be after the start."))
+        return data
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("keep", _("Keep the appointments")), ("cancel", _("Cancel them"))], required=False)
+    message = forms.CharField(
+        label=_("Message to the parents (shown when they look up their code)"), max_length=300, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MoveForm(forms.Form):
+    start = forms.DateTimeField(label=_("New time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    message = forms.CharField(label=_("Message to the parent"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_start(self):
+        value = self.cleaned_data["start"]
+        return timezone.make_aware(value.replace(tzinfo=None)) if value.tzinfo is None else value
+
+
+class CancelForm(forms.Form):
+    message = forms.CharField(label=_("Message to the parent"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SavedReplyForm(forms.ModelForm):
+    shared = forms.BooleanField(label=_("Shared with all workers"), required=False)
+
+    class Meta:
+        model = SavedReply
+        fields = ["title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+
+def week_start(value: str | None) -> dt.date:
+    today = timezone.localdate()
+    try:
+        day = dt.date.fromisoformat(value) if value else today
+    except ValueError:
+        day = today
+    return day - dt.timedelta(days=day.weekday())

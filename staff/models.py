@@ -1,0 +1,115 @@
+import secrets
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def new_public_id() -> str:
+    return secrets.token_hex(4)
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("Staff accounts need an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, role=User.Role.ADMIN)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """An MLL employee. Parents never have accounts."""
+
+    class Role(models.TextChoices):
+        WORKER = "worker", _("Worker")
+        COORDINATOR = "coordinator", _("Coordinator")
+        ADMIN = "admin", _("Admin")
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.WORKER)
+    pseudonym = models.CharField(
+        _("pseudonym"), max_length=40, blank=True, help_text=_("The only name parents ever see.")
+    )
+    public_id = models.CharField(_("public id"), max_length=16, unique=True, default=new_public_id, editable=False)
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        ordering = ["pseudonym", "email"]
+
+    def __str__(self) -> str:
+        return self.pseudonym or self.email
+
+    def save(self, *args, **kwargs):
+        # The Django admin is for the admin role only.
+        # The role decides everything: the admin role has the Django admin with every permission,
+        # the other roles have no admin access at all.
+        self.is_staff = self.is_superuser = self.role == self.Role.ADMIN
+        if kwargs.get("update_fields") is not None and "role" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return self.pseudonym or self.email.split("@")[0]
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in (self.Role.COORDINATOR, self.Role.ADMIN)
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class AuditEntry(models.Model):
+    """A staff action that matters: who, what, when. Never chat content, never a parent's text."""
+
+    class Action(models.TextChoices):
+        AVAILABILITY = "availability", _("Availability changed")
+        TIME_OFF = "time_off", _("Time off changed")
+        CANCEL = "cancel", _("Appointment cancelled")
+        MOVE = "move", _("Appointment moved")
+        ROLE = "role", _("Role changed")
+        EXPORT = "export", _("Statistics exported")
+        FLAG = "flag", _("Contact flagged")
+        FEED = "feed", _("Calendar link renewed")
+
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("who"))
+    action = models.CharField(_("what"), max_length=16, choices=Action.choices)
+    target_worker = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("whose")
+    )
+    summary = models.CharField(_("details"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()}"

@@ -1,0 +1,290 @@
+"""Staff pages: the worker's appointments and calendar, availability and time off, the calendar
+feed, saved replies; the coordinator's side-by-side calendar and appointment changes.
+
+Views are thin: reads from booking.selectors, writes through booking.availability / services.
+"""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from icalendar import Calendar, Event
+
+from booking import availability as availability_services
+from booking import selectors
+from booking import services as booking_services
+from booking.models import Availability, AvailabilityException, Booking, Service
+from booking.views import ics_response
+from chatrooms.models import SavedReply
+
+from . import audit
+from .forms import AvailabilityForm, CancelForm, DecisionForm, MoveForm, SavedReplyForm, TimeOffForm, week_start
+from .models import User, new_feed_token
+from .permissions import can_manage_worker, coordinator_required
+
+
+def _worker_for(request, worker_id=None) -> User:
+    """The worker whose calendar is edited: oneself, or anyone for a coordinator."""
+    if worker_id is None:
+        return request.user
+    worker = get_object_or_404(User, pk=worker_id, is_active=True)
+    if not can_manage_worker(request.user, worker):
+        raise PermissionDenied
+    return worker
+
+
+@login_required
+def dashboard(request):
+    """A worker's today and upcoming appointments."""
+    now = timezone.now()
+    start_of_today = dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=timezone.get_current_timezone())
+    qs = (
+        Booking.objects.filter(worker=request.user, start__gte=start_of_today)
+        .exclude(status=Booking.Status.CANCELLED)
+        .select_related("service", "chat", "follow_up_of")
+        .order_by("start")
+    )
+    tomorrow = start_of_today + dt.timedelta(days=1)
+    bookings = list(qs[:200])
+    context = {"today": [b for b in bookings if b.start < tomorrow], "upcoming": [b for b in bookings if b.start >= tomorrow], "now": now}
+    return render(request, "staff/dashboard.html", context)
+
+
+@login_required
+def chat(request, booking_id):
+    booking = get_object_or_404(Booking.objects.select_related("service", "follow_up_of"), pk=booking_id, worker=request.user)
+    replies = SavedReply.objects.filter(Q(owner=request.user) | Q(owner__isnull=True))
+    return render(request, "chatrooms/room.html", {"booking": booking, "role": "worker", "saved_replies": replies})
+
+
+def _calendar_days(worker, monday, days):
+    """Appointments and free times of one worker per day, for the calendar views."""
+    tz = timezone.get_current_timezone()
+    lo = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
+    hi = dt.datetime.combine(monday + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
+    bookings = list(
+        Booking.objects.filter(worker=worker, start__gte=lo, start__lt=hi)
+        .exclude(status=Booking.Status.CANCELLED)
+        .select_related("service")
+        .order_by("start")
+    )
+    free = []
+    for service in Service.objects.filter(workers=worker, is_active=True):
+        free += selectors.free_slots(service=service, worker=worker, start_date=monday, end_date=monday + dt.timedelta(days=days - 1))
+    off = list(AvailabilityException.objects.filter(worker=worker, start__lt=hi, end__gt=lo))
+    out = []
+    for i in range(days):
+        day = monday + dt.timedelta(days=i)
+        out.append(
+            {
+                "date": day,
+                "bookings": [b for b in bookings if timezone.localtime(b.start).date() == day],
+                "free": sorted({timezone.localtime(s.start) for s in free if timezone.localtime(s.start).date() == day}),
+                "off": [e for e in off if timezone.localtime(e.start).date() <= day <= timezone.localtime(e.end).date()],
+            }
+        )
+    return out
+
+
+@login_required
+def calendar(request, worker_id=None):
+    worker = _worker_for(request, worker_id)
+    view = request.GET.get("view", "week")
+    if view == "day":
+        try:
+            day = dt.date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            day = timezone.localdate()
+        days = _calendar_days(worker, day, 1)
+        prev, nxt = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    else:
+        monday = week_start(request.GET.get("week"))
+        days = _calendar_days(worker, monday, 7)
+        prev, nxt = monday - dt.timedelta(days=7), monday + dt.timedelta(days=7)
+    return render(request, "staff/calendar.html", {"worker": worker, "days": days, "view": view, "prev": prev, "next": nxt})
+
+
+def _conflict_page(request, *, worker, conflicts, action_url, carry):
+    return render(
+        request,
+        "staff/conflicts.html",
+        {"worker": worker, "conflicts": conflicts, "action_url": action_url, "carry": carry, "form": DecisionForm()},
+        status=409,
+    )
+
+
+@login_required
+def availability(request, worker_id=None):
+    worker = _worker_for(request, worker_id)
+    rules = Availability.objects.filter(worker=worker).select_related("service").order_by("service__name", "weekday", "start_time")
+    time_off = AvailabilityException.objects.filter(worker=worker, end__gte=timezone.now()).order_by("start")
+    here = request.path
+    form = AvailabilityForm(request.POST or None, prefix="a") if request.POST.get("form") == "availability" else AvailabilityForm(prefix="a")
+    off_form = TimeOffForm(request.POST or None, prefix="t") if request.POST.get("form") == "time_off" else TimeOffForm(prefix="t")
+    if request.method == "POST":
+        decision = DecisionForm(request.POST)
+        decision.is_valid()
+        choice, message = decision.cleaned_data.get("decision") or None, decision.cleaned_data.get("message", "")
+        kind = request.POST.get("form")
+        try:
+            if kind == "availability" and form.is_valid():
+                rule = None
+                if request.POST.get("rule"):
+                    rule = get_object_or_404(Availability, pk=request.POST["rule"], worker=worker)
+                availability_services.availability_save(
+                    actor=request.user, worker=worker, instance=rule, decision=choice, message=message, **form.cleaned_data
+                )
+                messages.success(request, _("Availability saved."))
+                return redirect(here)
+            if kind == "delete_rule":
+                rule = get_object_or_404(Availability, pk=request.POST.get("rule"), worker=worker)
+                availability_services.availability_delete(actor=request.user, rule=rule, decision=choice, message=message)
+                messages.success(request, _("Availability removed."))
+                return redirect(here)
+            if kind == "time_off" and off_form.is_valid():
+                data = off_form.cleaned_data
+                availability_services.time_off_add(
+                    actor=request.user, worker=worker, start=data["start"], end=data["end"], reason=data["reason"], decision=choice, message=message
+                )
+                messages.success(request, _("Time off saved."))
+                return redirect(here)
+            if kind == "block_slot":
+                start = dt.datetime.fromisoformat(request.POST.get("start", ""))
+                service = get_object_or_404(Service, pk=request.POST.get("service"))
+                availability_services.time_off_add(
+                    actor=request.user, worker=worker, start=start, end=start + dt.timedelta(minutes=service.slot_minutes),
+                    reason=_("Blocked time"), decision=choice, message=message,
+                )
+                messages.success(request, _("The time is blocked."))
+                return redirect(request.POST.get("next") or here)
+            if kind == "delete_time_off":
+                exception = get_object_or_404(AvailabilityException, pk=request.POST.get("exception"), worker=worker)
+                availability_services.time_off_delete(actor=request.user, exception=exception)
+                messages.success(request, _("Time off removed."))
+                return redirect(here)
+        except availability_services.AvailabilityConflict as conflict:
+            return _conflict_page(request, worker=worker, conflicts=conflict.conflicts, action_url=here, carry=request.POST)
+        except ValueError:
+            messages.error(request, _("Please check the times."))
+    context = {"worker": worker, "rules": rules, "time_off": time_off, "form": form, "off_form": off_form}
+    return render(request, "staff/availability.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def feed_settings(request):
+    url = request.build_absolute_uri(reverse("staff:feed", args=[request.user.feed_token]))
+    return render(request, "staff/feed.html", {"feed_url": url})
+
+
+@login_required
+@require_POST
+def feed_renew(request):
+    request.user.feed_token = new_feed_token()
+    request.user.save(update_fields=["feed_token"])
+    audit.log(actor=request.user, action="feed", target_worker=request.user)
+    messages.success(request, _("A new link was made. The old link no longer works."))
+    return redirect("staff:feed-settings")
+
+
+def feed(request, token):
+    """The worker's own appointments as iCalendar, for Outlook or a phone. Nothing about the parent:
+    no nickname, no topic; only the time, the service and whether it is a follow-up."""
+    worker = User.objects.filter(feed_token=token, is_active=True).first()
+    if worker is None or not token:
+        raise Http404
+    cal = Calendar()
+    cal.add("prodid", "-//MLL//Ajanvarauschat//FI")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", _("Appointment chats"))
+    since = timezone.now() - dt.timedelta(days=30)
+    for booking in Booking.objects.filter(worker=worker, start__gte=since, status__in=Booking.HOLDING).select_related("service"):
+        event = Event()
+        event.add("uid", f"booking-{booking.pk}@ajanvaraus")
+        event.add("dtstamp", timezone.now())
+        event.add("dtstart", booking.start)
+        event.add("dtend", booking.end)
+        summary = booking.service.name + (f" ({_('follow-up')})" if booking.follow_up_of_id else "")
+        event.add("summary", summary)
+        event.add("url", request.build_absolute_uri(reverse("staff:chat", args=[booking.pk])))
+        cal.add_component(event)
+    response = ics_response(cal, "ajanvaraukset.ics")
+    response["Content-Disposition"] = 'inline; filename="ajanvaraukset.ics"'
+    return response
+
+
+@login_required
+def saved_replies(request):
+    mine = SavedReply.objects.filter(owner=request.user)
+    shared = SavedReply.objects.filter(owner__isnull=True)
+    form = SavedReplyForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("delete"):
+            reply = get_object_or_404(SavedReply, pk=request.POST["delete"])
+            if reply.owner_id != request.user.pk and not (reply.owner_id is None and request.user.is_coordinator):
+                raise PermissionDenied
+            reply.delete()
+            return redirect("staff:saved-replies")
+        if form.is_valid():
+            reply = form.save(commit=False)
+            shared_wanted = form.cleaned_data["shared"] and request.user.is_coordinator
+            reply.owner = None if shared_wanted else request.user
+            reply.save()
+            messages.success(request, _("Saved reply added."))
+            return redirect("staff:saved-replies")
+    return render(request, "staff/saved_replies.html", {"mine": mine, "shared": shared, "form": form})
+
+
+@coordinator_required
+def team(request):
+    """Every worker's calendar side by side, for a day or a week."""
+    view = request.GET.get("view", "day")
+    if view == "week":
+        start = week_start(request.GET.get("date"))
+        days = 7
+    else:
+        try:
+            start = dt.date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            start = timezone.localdate()
+        days = 1
+    workers = User.objects.filter(Q(services__isnull=False) | Q(role=User.Role.WORKER), is_active=True).distinct().order_by("pseudonym")
+    columns = [{"worker": w, "days": _calendar_days(w, start, days)} for w in workers]
+    step = dt.timedelta(days=days)
+    return render(
+        request,
+        "staff/team.html",
+        {"columns": columns, "view": view, "start": start, "prev": start - step, "next": start + step, "dates": [start + dt.timedelta(days=i) for i in range(days)]},
+    )
+
+
+@coordinator_required
+def booking_manage(request, booking_id):
+    """Move or cancel an appointment (coordinator). The parent sees the change and the message
+    when they look their code up."""
+    booking = get_object_or_404(Booking.objects.select_related("service", "worker"), pk=booking_id)
+    move_form = MoveForm(request.POST or None, prefix="m") if request.POST.get("action") == "move" else MoveForm(prefix="m")
+    cancel_form = CancelForm(request.POST or None, prefix="c") if request.POST.get("action") == "cancel" else CancelForm(prefix="c")
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "move" and move_form.is_valid():
+                availability_services.booking_move(
+                    actor=request.user, booking=booking, start=move_form.cleaned_data["start"], message=move_form.cleaned_data["message"]
+                )
+                messages.success(request, _("The appointment was moved."))
+                return redirect("staff:team")
+            if request.POST.get("action") == "cancel" and cancel_form.is_valid():
+                booking_services.booking_cancel(booking=booking, by_staff=True, message=cancel_form.cleaned_data["message"])
+                audit.log(actor=request.user, action="cancel", target_worker=booking.worker, summary=f"booking {booking.pk}")
+                messages.success(request, _("The appointment was cancelled."))
+                return redirect("staff:team")
+        except booking_services.BookingError as exc:
+            messages.error(request, exc.message)
+    return render(request, "staff/booking_manage.html", {"booking": booking, "move_form": move_form, "cancel_form": cancel_form})

@@ -1,0 +1,180 @@
+/* The chat page, for the parent and the worker alike. Protocol: docs/protocol.md.
+ *
+ * Nothing is lost across a dropped connection: every outgoing message carries a client_id and
+ * stays in the outbox until the server acknowledges it; on reconnect the page rejoins with
+ * "after" = the last message id it has shown and resends the outbox (the server stores a
+ * client_id once).
+ */
+(function () {
+  "use strict";
+  var root = document.getElementById("chat");
+  if (!root) return;
+  var role = root.dataset.role;
+  var t = root.dataset;
+  var $ = function (id) { return document.getElementById(id); };
+  var log = $("log"), composer = $("composer"), text = $("text"), conn = $("conn"), typingEl = $("typing");
+  var presence = $("presence"), errorEl = $("error"), waiting = $("waiting"), endBtn = $("end"), ended = $("ended");
+  var followOpen = $("followup-open"), follow = $("followup");
+  var lastId = 0, seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
+  var storeKey = "chat-outbox-" + role + "-" + (root.dataset.booking || "p");
+
+  try { outbox = JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { outbox = []; }
+  function saveOutbox() { try { sessionStorage.setItem(storeKey, JSON.stringify(outbox)); } catch (e) { /* private mode */ } }
+  function uid() { return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)); }
+  function who(r) { return r === role ? t.i18nYou : (r === "worker" ? t.i18nWorker : (r === "parent" ? t.i18nParent : "")); }
+  // Times are shown on the service's clock (Helsinki), like every time on the pages.
+  var TZ = "Europe/Helsinki", LANG = document.documentElement.lang;
+  function hhmm(iso) { return new Date(iso).toLocaleTimeString(LANG, {timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false}); }
+  function when(iso, opts) { return new Date(iso).toLocaleString(LANG, Object.assign({timeZone: TZ, hour12: false}, opts || {})); }
+
+  function render(m) {
+    if (m.id && seen[m.id]) return;
+    if (m.id) { seen[m.id] = true; lastId = Math.max(lastId, m.id); }
+    var pending = m.client_id && log.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
+    if (pending && m.id) {
+      // Shown (and read out by screen readers) while sending: only confirm it in place, so the log's
+      // aria-live region does not announce the same message twice.
+      pending.className = "msg " + (m.role === role ? "mine" : "theirs");
+      pending.dataset.id = m.id;
+      var shownMeta = pending.querySelector(".meta");
+      if (shownMeta && m.sent_at) shownMeta.textContent = who(m.role) + " · " + hhmm(m.sent_at);
+      return;
+    }
+    var li = pending || document.createElement("li");
+    li.className = "msg " + (m.role === role ? "mine" : "theirs") + (m.id ? "" : " pending");
+    li.dataset.clientId = m.client_id || "";
+    if (m.id) li.dataset.id = m.id;
+    li.textContent = "";
+    var meta = document.createElement("span"); meta.className = "meta";
+    meta.textContent = who(m.role) + (m.sent_at ? " · " + hhmm(m.sent_at) : " · " + t.i18nSending);
+    var body = document.createElement("p"); body.textContent = m.text;
+    li.appendChild(meta); li.appendChild(body);
+    if (!pending) log.appendChild(li);
+    li.scrollIntoView({block: "end"});
+  }
+
+  function setState(state) {
+    var open = state === "open";
+    waiting.hidden = state !== "waiting";
+    log.hidden = state === "waiting" && !log.children.length;
+    composer.hidden = !open;
+    endBtn.hidden = !open;
+    if ($("flag")) $("flag").hidden = !open;
+    if (followOpen) followOpen.hidden = !(open || state === "ended");
+    if (state === "ended") { isEnded = true; ended.hidden = false; composer.hidden = true; typingEl.textContent = ""; }
+  }
+
+  function send(frame) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(frame)); }
+
+  function flushOutbox() { outbox.forEach(function (m) { send({type: "message", text: m.text, client_id: m.client_id}); }); }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    ws.onopen = function () {
+      retry = 0;
+      var join = {type: "join"};
+      if (role === "worker") join.booking = parseInt(root.dataset.booking, 10);
+      if (lastId) join.after = lastId;
+      send(join);
+    };
+    ws.onmessage = function (ev) {
+      var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
+      switch (f.type) {
+        case "joined": joined = true; conn.textContent = ""; setState(f.state); if (f.state === "open") flushOutbox(); break;
+        case "history": f.messages.forEach(render); break;
+        case "waiting": setState("waiting"); break;
+        case "opened": setState("open"); flushOutbox(); break;
+        case "message": render(f); break;
+        case "ack":
+          outbox = outbox.filter(function (m) { return m.client_id !== f.client_id; }); saveOutbox();
+          break;
+        case "typing": typingEl.textContent = f.typing ? who(f.role) + " " + t.i18nTyping : "";
+          clearTimeout(typingTimer); typingTimer = setTimeout(function () { typingEl.textContent = ""; }, 6000); break;
+        case "presence": presence.textContent = who(f.role) + " " + (f.online ? t.i18nOnline : t.i18nOffline); break;
+        case "ended": setState("ended"); conn.textContent = t.i18nEnded; break;
+        case "followup":
+          var li = document.createElement("li"); li.className = "msg system";
+          li.textContent = t.i18nFollowup + " " + when(f.start, {weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
+          log.appendChild(li); break;
+        case "followup_slots": showSlots(f.slots); break;
+        case "followup_booked": showBooked(f); break;
+        case "error":
+          if (f.client_id) { outbox = outbox.filter(function (m) { return m.client_id !== f.client_id; }); saveOutbox();
+            var p = log.querySelector('[data-client-id="' + CSS.escape(f.client_id) + '"]'); if (p) p.remove(); }
+          errorEl.textContent = f.message;
+          if (!joined && ["invalid_code", "ended", "cancelled", "forbidden", "too_early", "rate_limited"].indexOf(f.code) >= 0) {
+            isEnded = true; ws.close();
+            if (role === "parent") setTimeout(function () { location.href = "/join/"; }, 4000);
+          }
+          break;
+      }
+    };
+    ws.onclose = function () {
+      joined = false;
+      if (isEnded && !outbox.length) return;
+      if (isEnded) return;
+      conn.textContent = t.i18nReconnecting;
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, Math.min(500 * Math.pow(2, retry - 1), 10000) + Math.random() * 300);
+    };
+  }
+
+  composer.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var value = text.value.trim();
+    if (!value) return;
+    errorEl.textContent = "";
+    var m = {text: value, client_id: uid()};
+    outbox.push(m); saveOutbox();
+    render({role: role, text: value, client_id: m.client_id});
+    send({type: "message", text: value, client_id: m.client_id});
+    text.value = ""; text.focus();
+  });
+  text.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); composer.requestSubmit(); return; }
+    var now = Date.now();
+    if (now - lastTypingSent > 3000) { lastTypingSent = now; send({type: "typing", typing: true}); }
+  });
+  endBtn.addEventListener("click", function () { send({type: "end"}); });
+  var flagBtn = $("flag");
+  if (flagBtn) flagBtn.addEventListener("click", function () {
+    if (window.confirm(flagBtn.dataset.confirm)) send({type: "end", flag: true});
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-reply]"), function (b) {
+    b.addEventListener("click", function () {
+      text.value = (text.value ? text.value + "\n" : "") + b.dataset.reply; text.focus();
+    });
+  });
+
+  // Follow-up (parent only).
+  function showSlots(slots) {
+    var ul = $("followup-slots"); ul.textContent = "";
+    if (!slots.length) { var li0 = document.createElement("li"); li0.textContent = "—"; ul.appendChild(li0); }
+    slots.slice(0, 30).forEach(function (s) {
+      var li = document.createElement("li"), b = document.createElement("button");
+      b.type = "button"; b.className = "slot";
+      b.textContent = when(s.start, {weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
+      b.addEventListener("click", function () { send({type: "followup_book", start: s.start}); });
+      li.appendChild(b); ul.appendChild(li);
+    });
+  }
+  function showBooked(f) {
+    $("followup-slots").hidden = true;
+    $("followup-done").hidden = false;
+    $("followup-code").textContent = f.code;
+    if (f.ics) $("followup-ics").href = f.ics;
+    $("followup-when").textContent = when(f.start, {weekday: "long", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
+    $("followup-code").focus && $("followup-code").setAttribute("tabindex", "-1");
+  }
+  if (followOpen) followOpen.addEventListener("click", function () {
+    follow.hidden = false; followOpen.hidden = true; send({type: "followup_slots"});
+    $("followup-title").scrollIntoView();
+  });
+
+  // Every 30 s ask the server for anything newer than what is shown: a broadcast the channel layer
+  // dropped under load is then fetched from the database without a reconnect.
+  setInterval(function () { if (joined && !isEnded) send({type: "sync", after: lastId}); }, 30000);
+
+  connect();
+})();

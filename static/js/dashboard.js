@@ -1,0 +1,25 @@
+/* Live notices on the worker's dashboard: a new or cancelled booking, a parent in the waiting room. */
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  if (!live) return;
+  var retry = 0;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + location.host + live.dataset.wsPath);
+    ws.onopen = function () { retry = 0; };
+    ws.onmessage = function (ev) {
+      var e; try { e = JSON.parse(ev.data); } catch (x) { return; }
+      if (e.kind === "waiting") {
+        var row = document.querySelector('tr[data-booking="' + e.booking + '"]');
+        if (row) row.classList.add("is-waiting");
+        live.textContent = live.dataset.waiting || "A parent is in the waiting room.";
+      } else {
+        live.textContent = live.dataset.changed || "Your appointments changed. Updating…";
+        setTimeout(function () { location.reload(); }, 1500);
+      }
+    };
+    ws.onclose = function () { retry = Math.min(retry + 1, 6); setTimeout(connect, 1000 * retry); };
+  }
+  connect();
+})();

@@ -1,0 +1,151 @@
+"""Reads for statistics: sessions still lacking a record, and the report's aggregates.
+
+Only aggregates leave this module: counts by category and by month, never a row per session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from booking.models import Booking
+
+from .models import AgeGroup, ContactedBy, ContactRecord, Feedback, Topic
+
+
+def sessions_missing_record(*, worker, limit: int = 50):
+    return list(
+        Booking.objects.filter(worker=worker, status__in=(Booking.Status.COMPLETED, Booking.Status.NO_SHOW), contact_record__isnull=True)
+        .select_related("service")
+        .order_by("-start")[:limit]
+    )
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    months, cursor = [], start.replace(day=1)
+    while cursor <= end:
+        months.append(cursor)
+        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+@dataclass
+class Row:
+    label: str
+    count: int
+    share: float = 0.0
+    children: list = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    start: dt.date
+    end: dt.date
+    service: object
+    totals: dict
+    by_month: list
+    topics: dict
+    age_groups: list
+    contacted_by: list
+    help_rows: list
+    feedback_helpful: list
+    feedback_recommend: list
+
+
+def _rows(counter: Counter, choices, total: int) -> list[Row]:
+    return [Row(str(label), counter.get(value, 0), (counter.get(value, 0) / total) if total else 0.0) for value, label in choices]
+
+
+def report(*, start: dt.date, end: dt.date, service=None) -> Report:
+    """Figures for appointments whose local start date is within [start, end]."""
+    tz = timezone.get_current_timezone()
+    lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    bookings = Booking.objects.filter(start__gte=lo, start__lt=hi)
+    records = ContactRecord.objects.filter(month__gte=start.replace(day=1), month__lte=end)
+    feedback = Feedback.objects.filter(month__gte=start.replace(day=1), month__lte=end)
+    if service is not None:
+        bookings, records, feedback = bookings.filter(service=service), records.filter(service=service), feedback.filter(service=service)
+
+    months = _months(start, end)
+    per_month: OrderedDict[dt.date, Counter] = OrderedDict((m, Counter()) for m in months)
+    for status, follow_up, moment in bookings.values_list("status", "follow_up_of_id", "start"):
+        month = timezone.localtime(moment).date().replace(day=1)
+        bucket = per_month.setdefault(month, Counter())
+        bucket["booked"] += 1
+        bucket[status] += 1
+        if follow_up is not None:
+            bucket["follow_ups"] += 1
+    totals = Counter()
+    for bucket in per_month.values():
+        totals.update(bucket)
+    by_month = [
+        {"month": m, "booked": c["booked"], "held": c["completed"], "cancelled": c["cancelled"], "no_show": c["no_show"], "follow_ups": c["follow_ups"]}
+        for m, c in per_month.items()
+    ]
+    held = totals["completed"]
+    totals_out = {
+        "booked": totals["booked"],
+        "held": held,
+        "cancelled": totals["cancelled"],
+        "no_show": totals["no_show"],
+        "follow_ups": totals["follow_ups"],
+        "follow_up_rate": (totals["follow_ups"] / totals["booked"]) if totals["booked"] else 0.0,
+        "records": records.count(),
+    }
+
+    held_records = records.filter(outcome=ContactRecord.Outcome.HELD)
+    n_held_records = held_records.count()
+    # A record counts once per sub-topic, and once per main category however many of its
+    # sub-topics (or the main category itself) it names: the same topic is never counted twice.
+    sub_counts = Counter(dict(held_records.values("topics").annotate(n=Count("pk", distinct=True)).values_list("topics", "n")))
+    topics_out = {}
+    all_topics = list(Topic.objects.select_related("parent").order_by("ordering", "pk"))
+    for about, label in Topic.About.choices:
+        mains = [t for t in all_topics if t.about == about and t.parent_id is None]
+        rows = []
+        for main in mains:
+            count = _main_count(held_records, main)
+            row = Row(main.name, count, count / n_held_records if n_held_records else 0.0)
+            row.children = [
+                Row(sub.name, sub_counts.get(sub.pk, 0), sub_counts.get(sub.pk, 0) / n_held_records if n_held_records else 0.0)
+                for sub in all_topics
+                if sub.parent_id == main.pk
+            ]
+            rows.append(row)
+        topics_out[about] = {"label": str(label), "rows": rows, "total": sum(r.count for r in rows)}
+
+    age = Counter(held_records.values_list("child_age_group", flat=True))
+    who = Counter(held_records.values_list("contacted_by", flat=True))
+    help_counter = Counter()
+    for discussed, guided in held_records.values_list("professional_help_discussed", "guided_to_services"):
+        help_counter["discussed"] += discussed
+        help_counter["guided"] += guided
+    from django.utils.translation import gettext as _
+
+    help_rows = [
+        Row(_("Professional help was discussed"), help_counter["discussed"], help_counter["discussed"] / n_held_records if n_held_records else 0.0),
+        Row(_("Guided to other services"), help_counter["guided"], help_counter["guided"] / n_held_records if n_held_records else 0.0),
+    ]
+    fb_total = feedback.count()
+    return Report(
+        start=start,
+        end=end,
+        service=service,
+        totals=totals_out,
+        by_month=by_month,
+        topics=topics_out,
+        age_groups=_rows(age, AgeGroup.choices, n_held_records),
+        contacted_by=_rows(who, ContactedBy.choices, n_held_records),
+        help_rows=help_rows,
+        feedback_helpful=_rows(Counter(feedback.values_list("helpful", flat=True)), Feedback.Helpful.choices, fb_total),
+        feedback_recommend=_rows(Counter(feedback.values_list("recommend", flat=True)), Feedback.Recommend.choices, fb_total),
+    )
+
+
+def _main_count(records, main: Topic) -> int:
+    return records.filter(Q(topics=main) | Q(topics__parent=main)).distinct().count()

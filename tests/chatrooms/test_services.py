@@ -1,0 +1,58 @@
+"""Chat rules without a socket."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from booking import codes
+from booking.models import Booking
+from chatrooms import services
+from chatrooms.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def booking(service, worker):
+    start = timezone.now() + dt.timedelta(minutes=5)
+    return Booking.objects.create(
+        service=service, worker=worker, start=start, end=start + dt.timedelta(minutes=45), nickname="N", code_hash=codes.hash_code(codes.generate())
+    )
+
+
+def test_message_before_the_worker_opens_is_refused(booking):
+    session = services.session_join(booking=booking, role="parent")
+    with pytest.raises(services.ChatError) as exc:
+        services.message_post(session=session, role="parent", text="hei")
+    assert exc.value.code == "not_open"
+    assert not Message.objects.exists()
+
+
+def test_ending_records_held_or_no_show(booking, service, worker):
+    session = services.session_join(booking=booking, role="worker")
+    services.session_end(session=session, by="worker")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.NO_SHOW  # the parent never came
+
+    start = booking.start + dt.timedelta(hours=1)
+    other = Booking.objects.create(service=service, worker=worker, start=start, end=start + dt.timedelta(minutes=45), code_hash="z")
+    services.session_join(booking=other, role="parent")
+    session = services.session_join(booking=other, role="worker")
+    services.session_end(session=session, by="parent")
+    services.session_end(session=session, by="worker")  # twice is harmless
+    other.refresh_from_db()
+    assert other.status == Booking.Status.COMPLETED
+    assert other.chat.ended_by == "parent"
+
+
+def test_messages_after_returns_only_newer(booking):
+    session = services.session_join(booking=booking, role="worker")
+    ids = [services.message_post(session=session, role="worker", text=str(i))[0].pk for i in range(4)]
+    assert [m.text for m in services.messages_after(session=session, after=ids[1])] == ["2", "3"]
+
+
+def test_control_characters_are_stripped_but_text_kept(booking):
+    session = services.session_join(booking=booking, role="worker")
+    message, _ = services.message_post(session=session, role="worker", text="rivi 1\nrivi\x002 😊 <script>")
+    assert message.text == "rivi 1\nrivi2 😊 <script>"

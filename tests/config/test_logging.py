@@ -1,0 +1,23 @@
+"""No IP address reaches a log line."""
+
+import logging
+
+from config.logging import DropPersonalDataFilter, scrub
+
+
+def test_addresses_are_scrubbed_from_log_messages():
+    assert scrub("GET / from 192.168.10.23:5050") == "GET / from [addr]:5050"
+    assert "2001:db8::1" not in scrub("client 2001:db8:0:0:0:0:0:1 and 2001:db8::1 connected")
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "Forbidden from %s", ("10.0.0.7",), None)
+    assert DropPersonalDataFilter().filter(record) is True
+    assert record.getMessage() == "Forbidden from [addr]"
+
+
+def test_the_console_handler_uses_the_filter(settings):
+    assert "no_ip" in settings.LOGGING["handlers"]["console"]["filters"]
+    assert settings.LOGGING["loggers"]["daphne.access"]["handlers"] == []
+
+
+def test_clock_times_are_left_alone():
+    assert scrub("[2026-11-22 12:08:56,046: INFO] done at 10:00") == "[2026-11-22 12:08:56,046: INFO] done at 10:00"
+    assert scrub("fe80::1%eth0 and ::1") .count("[addr]") == 2

@@ -1,0 +1,116 @@
+"""Shared fixtures. Factories build the demo-like world: a service, workers, weekly availability."""
+
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from booking.models import Availability, Service
+from staff.models import User
+
+from django.conf import settings as django_settings
+from django.db import connections
+
+# Threads (channels' database_sync_to_async, concurrency tests) must not keep connections open,
+# or the test database cannot be dropped at the end.
+for _alias in connections:
+    connections.settings[_alias]["CONN_MAX_AGE"] = 0
+django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+TZ = ZoneInfo("Europe/Helsinki")
+PASSWORD = "test-pass-123456"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL and Redis tests run in CI (DATABASE_URL / REDIS_URL set) and skip, saying why, elsewhere.
+
+    Browser tests go last (after pytest-django's own ordering): Playwright keeps an event loop
+    running in the main thread for the rest of the session, which would break asyncio tests after it."""
+    items.sort(key=lambda item: "e2e" in item.keywords)
+    db_url = os.environ.get("DATABASE_URL", "")
+    if os.environ.get("CI_REQUIRE_SERVICES") and not (db_url.startswith("postgres") and os.environ.get("REDIS_URL")):
+        raise pytest.UsageError("CI must run on PostgreSQL and Redis: DATABASE_URL and REDIS_URL are required")
+    for item in items:
+        if "postgres" in item.keywords and not db_url.startswith(("postgres", "postgresql", "pgsql")):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"))
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://... (CI does)"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def local(y, m, d, hh=0, mm=0) -> dt.datetime:
+    """An aware Helsinki wall-clock time."""
+    return dt.datetime(y, m, d, hh, mm, tzinfo=TZ)
+
+
+@pytest.fixture
+def make_worker(db):
+    counter = {"n": 0}
+
+    def make(pseudonym=None, role=User.Role.WORKER, mfa=True, **extra):
+        counter["n"] += 1
+        n = counter["n"]
+        user = User.objects.create_user(
+            email=f"worker{n}@test.mll.fi", password=PASSWORD, pseudonym=pseudonym or f"Worker{n}", role=role, **extra
+        )
+        if mfa:  # every real staff account has TOTP set up; tests of the MFA rule pass mfa=False
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(user, TOTP_SECRET)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def service(db):
+    return Service.objects.create(
+        slug="vanhempainpuhelin",
+        name="Vanhempainpuhelimen ajanvarauschat",
+        slot_minutes=45,
+        buffer_minutes=15,
+        min_notice_minutes=60,
+        horizon_days=60,
+    )
+
+
+@pytest.fixture
+def add_availability():
+    def add(worker, service, weekday, start="10:00", end="13:00", **extra):
+        service.workers.add(worker)
+        return Availability.objects.create(
+            worker=worker,
+            service=service,
+            weekday=weekday,
+            start_time=dt.time.fromisoformat(start),
+            end_time=dt.time.fromisoformat(end),
+            **extra,
+        )
+
+    return add
+
+
+@pytest.fixture
+def worker(make_worker, service, add_availability):
+    """A worker available Monday to Friday 10–13 (Europe/Helsinki)."""
+    w = make_worker("Tuija")
+    for weekday in range(5):
+        add_availability(w, service, weekday)
+    return w
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"

@@ -1,0 +1,39 @@
+"""The staff pages meet WCAG 2.1 AA too (axe-core in Chromium): calendars, availability, saved
+replies, the team calendar, statistics and the report."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from booking.models import Booking
+from staff.models import User
+from tests.e2e.test_accessibility import assert_accessible
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+
+
+def test_staff_pages_have_no_accessibility_violations(live_server_url, new_context, login_worker, service, worker, make_worker):
+    site = live_server_url
+    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=1)
+    held = Booking.objects.create(
+        service=service, worker=worker, start=start, end=start + dt.timedelta(minutes=45), status=Booking.Status.COMPLETED, code_hash="a11y"
+    )
+    page = login_worker(new_context(), site, worker)
+    for path, name in [
+        ("/staff/calendar/", "worker week calendar"),
+        (f"/staff/calendar/?view=day&date={timezone.localdate():%Y-%m-%d}", "worker day calendar"),
+        ("/staff/availability/", "availability"),
+        ("/staff/saved-replies/", "saved replies"),
+        ("/staff/calendar-feed/", "calendar link"),
+        ("/staff/stats/", "statistics to record"),
+        (f"/staff/stats/{held.pk}/", "statistics record form"),
+    ]:
+        page.goto(site + path)
+        assert_accessible(page, name)
+
+    coordinator = make_worker("Koordinaattori", role=User.Role.COORDINATOR)
+    page = login_worker(new_context(), site, coordinator)
+    for path, name in [("/staff/team/?view=week", "team calendar"), ("/staff/reports/", "report")]:
+        page.goto(site + path)
+        assert_accessible(page, name)

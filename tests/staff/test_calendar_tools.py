@@ -1,0 +1,180 @@
+"""The worker's calendar tools: availability edits that meet bookings, time off, the feed, moving."""
+
+import datetime as dt
+
+import pytest
+from bs4 import BeautifulSoup
+from icalendar import Calendar
+
+from booking import selectors, services
+from booking.models import Availability, AvailabilityException, Booking
+from staff.models import AuditEntry, User
+from tests.conftest import local
+
+pytestmark = pytest.mark.django_db
+NOW = local(2026, 11, 16, 8, 0)
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def monday_booking(service, worker):
+    return services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="Äiti-K", topic="aihe-K").booking
+
+
+def test_worker_adds_availability_and_parents_see_the_new_times(client, service, worker):
+    client.force_login(worker)
+    response = client.post(
+        "/staff/availability/",
+        {"form": "availability", "a-service": service.pk, "a-weekday": 5, "a-start_time": "09:00", "a-end_time": "11:00"},
+    )
+    assert response.status_code == 302
+    saturday = selectors.free_slots(service=service, start_date=dt.date(2026, 11, 28), end_date=dt.date(2026, 11, 28))
+    assert [s.start for s in saturday] == [local(2026, 11, 28, 9), local(2026, 11, 28, 10)]
+    assert AuditEntry.objects.filter(action="availability", actor=worker).exists()
+
+
+def test_removing_availability_with_a_booking_asks_first_and_changes_nothing(client, worker, monday_booking):
+    client.force_login(worker)
+    rule = Availability.objects.get(worker=worker, weekday=0)
+    response = client.post("/staff/availability/", {"form": "delete_rule", "rule": rule.pk})
+    assert response.status_code == 409
+    page = BeautifulSoup(response.content, "html.parser")
+    assert "11.00" in page.select_one(".conflicts").get_text()
+    assert Availability.objects.filter(pk=rule.pk).exists()
+    assert Booking.objects.get(pk=monday_booking.pk).status == "booked"
+
+
+def test_worker_keeps_the_booking_when_removing_availability(client, worker, monday_booking):
+    client.force_login(worker)
+    rule = Availability.objects.get(worker=worker, weekday=0)
+    client.post("/staff/availability/", {"form": "delete_rule", "rule": rule.pk, "decision": "keep"})
+    assert not Availability.objects.filter(pk=rule.pk).exists()
+    assert Booking.objects.get(pk=monday_booking.pk).status == "booked"
+
+
+def test_worker_cancels_the_booking_with_a_message_the_parent_sees(client, worker, monday_booking):
+    client.force_login(worker)
+    rule = Availability.objects.get(worker=worker, weekday=0)
+    client.post(
+        "/staff/availability/",
+        {"form": "delete_rule", "rule": rule.pk, "decision": "cancel", "message": "Olen sairaana, varaathan uuden ajan."},
+    )
+    booking = Booking.objects.get(pk=monday_booking.pk)
+    assert booking.status == "cancelled" and booking.cancelled_by_staff
+    assert booking.cancel_message == "Olen sairaana, varaathan uuden ajan."
+
+
+def test_time_off_over_a_booking_is_a_conflict_too(client, worker, monday_booking):
+    client.force_login(worker)
+    data = {"form": "time_off", "t-start": "2026-11-23T00:00", "t-end": "2026-11-24T00:00", "t-reason": "loma"}
+    assert client.post("/staff/availability/", data).status_code == 409
+    assert not AvailabilityException.objects.exists()
+    client.post("/staff/availability/", {**data, "decision": "keep"})
+    assert AvailabilityException.objects.count() == 1
+    assert selectors.free_slots(service=monday_booking.service, start_date=dt.date(2026, 11, 23), end_date=dt.date(2026, 11, 23)) == []
+
+
+def test_blocking_a_single_slot(client, service, worker):
+    client.force_login(worker)
+    client.post("/staff/availability/", {"form": "block_slot", "start": "2026-11-24T10:00:00+02:00", "service": service.pk})
+    day = selectors.free_slots(service=service, start_date=dt.date(2026, 11, 24), end_date=dt.date(2026, 11, 24))
+    assert [s.start for s in day] == [local(2026, 11, 24, 11), local(2026, 11, 24, 12)]
+
+
+def test_calendar_shows_appointments_free_times_and_follow_ups(client, service, worker, monday_booking):
+    services.followup_create(previous=monday_booking, start=local(2026, 11, 24, 10))
+    client.force_login(worker)
+    page = BeautifulSoup(client.get("/staff/calendar/?week=2026-11-23").content, "html.parser")
+    text = page.get_text(" ")
+    assert "11.00–11.45" in text and "Äiti-K" in text
+    assert page.select(".cal-booking .badge")  # the follow-up is marked
+    assert page.select(".cal-free")
+    day = BeautifulSoup(client.get("/staff/calendar/?view=day&date=2026-11-24").content, "html.parser")
+    assert len(day.select(".day")) == 1
+
+
+def test_feed_has_the_times_and_nothing_about_the_parent(client, service, worker, monday_booking):
+    services.followup_create(previous=monday_booking, start=local(2026, 11, 24, 10))
+    response = client.get(f"/staff/feed/{worker.feed_token}/ajanvaraukset.ics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    cal = Calendar.from_ical(response.content)
+    events = [c for c in cal.walk("VEVENT")]
+    assert sorted(e.decoded("dtstart") for e in events) == [local(2026, 11, 23, 11), local(2026, 11, 24, 10)]
+    body = response.content.decode()
+    assert "Äiti-K" not in body and "aihe-K" not in body
+
+
+def test_feed_link_can_be_renewed_and_the_old_one_dies(client, worker):
+    old = worker.feed_token
+    client.force_login(worker)
+    client.post("/staff/calendar-feed/renew/")
+    worker.refresh_from_db()
+    assert worker.feed_token != old
+    assert client.get(f"/staff/feed/{old}/ajanvaraukset.ics").status_code == 404
+    assert client.get(f"/staff/feed/{worker.feed_token}/ajanvaraukset.ics").status_code == 200
+
+
+def test_coordinator_moves_an_appointment_and_the_parent_sees_it(client, service, worker, make_worker):
+    new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
+    coordinator = make_worker("K", role=User.Role.COORDINATOR)
+    client.force_login(coordinator)
+    response = client.post(
+        f"/staff/booking/{new.booking.pk}/", {"action": "move", "m-start": "2026-11-24T12:00", "m-message": "Aika siirtyi."}
+    )
+    assert response.status_code == 302
+    looked = client.post("/api/v1/bookings/lookup", {"code": new.code}, content_type="application/json").json()
+    assert looked["start"] == "2026-11-24T12:00:00+02:00" and looked["message"] == "Aika siirtyi."
+    assert AuditEntry.objects.filter(action="move").exists()
+
+
+def test_coordinator_cannot_move_onto_a_taken_time(client, service, worker, make_worker):
+    a = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="A").booking
+    services.booking_create(service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
+    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    client.post(f"/staff/booking/{a.pk}/", {"action": "move", "m-start": "2026-11-23T12:00"})
+    assert Booking.objects.get(pk=a.pk).start == local(2026, 11, 23, 11)
+
+
+def test_coordinator_edits_another_workers_availability(client, service, worker, make_worker):
+    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    client.post(
+        f"/staff/availability/{worker.pk}/",
+        {"form": "availability", "a-service": service.pk, "a-weekday": 6, "a-start_time": "12:00", "a-end_time": "13:00"},
+    )
+    assert Availability.objects.filter(worker=worker, weekday=6).exists()
+
+
+def test_saved_replies_own_and_shared(client, worker, make_worker):
+    client.force_login(worker)
+    client.post("/staff/saved-replies/", {"title": "Oma", "text": "Oma vastaus", "shared": "on"})
+    from chatrooms.models import SavedReply
+
+    mine = SavedReply.objects.get(title="Oma")
+    assert mine.owner == worker  # a worker cannot make a shared reply
+    other = make_worker("Sanna")
+    client.force_login(other)
+    assert client.post("/staff/saved-replies/", {"delete": mine.pk}).status_code == 403
+
+
+def test_dashboard_shows_a_parent_already_waiting(client, service, worker, time_machine):
+    from chatrooms import services as chat
+
+    booking = services.booking_create(service=service, start=local(2026, 11, 16, 11), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
+    time_machine.move_to(local(2026, 11, 16, 10, 55), tick=False)
+    chat.session_join(booking=booking, role="parent")
+    client.force_login(worker)
+    page = BeautifulSoup(client.get("/staff/").content, "html.parser")
+    row = page.select_one(f"tr[data-booking='{booking.pk}']")
+    assert "is-waiting" in row["class"] and "Vanhempi odottaa" in row.get_text()
+
+
+def test_worker_sees_in_the_chat_that_it_is_a_follow_up_and_when_they_last_talked(client, service, worker, monday_booking):
+    follow = services.followup_create(previous=monday_booking, start=local(2026, 11, 30, 10)).booking
+    client.force_login(worker)
+    page = BeautifulSoup(client.get(f"/staff/chat/{follow.pk}/").content, "html.parser")
+    assert page.select_one(".chat-title .badge") is not None
+    assert "23.11.2026" in page.get_text()
