@@ -21,7 +21,16 @@ django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 TZ = ZoneInfo("Europe/Helsinki")
 PASSWORD = "test-pass-123456"
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+def totp_now(secret: str) -> str:
+    """The current TOTP code, taken early enough in its 30-second window that the server checks it
+    in the same window (allauth accepts no drift by default, so a code typed at second 29 fails)."""
+    import time
+
+    import pyotp
+
+    if 30 - time.time() % 30 < 5:
+        time.sleep(30 - time.time() % 30 + 0.2)
+    return pyotp.TOTP(secret).now()
 
 
 @pytest.hookimpl(trylast=True)
@@ -68,7 +77,12 @@ def make_worker(db):
         if mfa:  # every real staff account has TOTP set up; tests of the MFA rule pass mfa=False
             from allauth.mfa.totp.internal.auth import TOTP
 
-            TOTP.activate(user, TOTP_SECRET)
+            import pyotp
+
+            # A secret of its own per account: allauth refuses a code already used by the same user
+            # id, and ids are reused between tests on SQLite.
+            user.totp_secret = pyotp.random_base32()
+            TOTP.activate(user, user.totp_secret)
         return user
 
     return make

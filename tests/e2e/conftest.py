@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pyotp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,19 +112,20 @@ def new_context(browser):
 
 @pytest.fixture
 def login_worker():
-    from tests.conftest import PASSWORD, TOTP_SECRET
+    from tests.conftest import PASSWORD, totp_now
 
     def login(context, base_url, user):
         page = context.new_page()
         page.goto(f"{base_url}/accounts/login/")
         page.fill("input[name=login]", user.email)
         page.fill("input[name=password]", PASSWORD)
-        page.locator("main form button[type=submit]").first.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").first.click()
         assert "/2fa/authenticate/" in page.url, page.locator("main").inner_text()
-        page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
-        page.locator("main form button[type=submit]").first.click()
-        page.wait_for_url("**/staff/**")
+        page.fill("input[name=code]", totp_now(user.totp_secret))
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").first.click()
+        assert "/staff/" in page.url, f"sign-in did not reach /staff/ ({page.url}): " + page.locator("main").inner_text()
         return page
 
     return login
