@@ -31,9 +31,12 @@ def make_workers(service, n: int, *, tag: str, weekdays=range(5), start="09:00",
     from booking.models import Availability
     from staff.models import User
 
+    from allauth.mfa.totp.internal.auth import TOTP
+
     workers = []
     for i in range(n):
         w = User.objects.create_user(email=f"{tag}{i}@bench.invalid", password=None, pseudonym=f"{tag}{i}")
+        TOTP.activate(w, "BENCHBENCHBENCHBENCHBENCHBENCH23")  # staff without two-factor may not chat
         service.workers.add(w)
         Availability.objects.bulk_create(
             Availability(worker=w, service=service, weekday=d, start_time=dt.time.fromisoformat(start),

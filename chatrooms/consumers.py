@@ -259,6 +259,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_ended(self, event):
         await self.send_json({"type": "ended", "by": event["by"]})
 
+    async def layer_lost(self, event):
+        """The channel layer lost Redis and may have missed broadcasts: the client reconnects and
+        rejoins with ``after``, which replays from the database (chatrooms/layers.py)."""
+        await self.close(code=1012)
+
     async def chat_followup(self, event):
         if self.role == Message.Role.WORKER:
             await self.send_json({"type": "followup", "start": event["start"], "booking": event["booking"]})
@@ -294,6 +299,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def layer_lost(self, event):
+        await self.close(code=1012)  # the page reconnects and reloads its notices
 
     async def dashboard_event(self, event):
         await self.send(text_data=json.dumps(event["event"]))

@@ -150,20 +150,36 @@ def message_post(*, session: ChatSession, role: str, text, client_id: str = "") 
         raise ChatError("empty")
     client_id = client_id if isinstance(client_id, str) else ""
     client_id = client_id[:64]
-    session.refresh_from_db(fields=["opened_at", "ended_at"])
-    if session.ended_at is not None:
-        raise ChatError("ended")
-    if session.opened_at is None:
-        raise ChatError("not_open")
-    # No look-up first: the unique (session, role, client_id) index catches a resend, which is rare,
-    # so the common case is one INSERT (bench/chat_load.py; docs/benchmarks.md).
+    now = timezone.now()
     try:
         with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
-            return Message.objects.create(session=session, role=role, text=text, client_id=client_id), True
+            pk = _insert_if_open(session_id=session.pk, role=role, text=text, client_id=client_id, now=now)
     except IntegrityError:
         if not client_id:
             raise
         return Message.objects.get(session=session, role=role, client_id=client_id), False
+    if pk is None:  # nothing stored: say why
+        session.refresh_from_db(fields=["opened_at", "ended_at"])
+        raise ChatError("ended" if session.ended_at is not None or session.opened_at is not None else "not_open")
+    return Message(pk=pk, session=session, role=role, text=text, client_id=client_id, created_at=now), True
+
+
+def _insert_if_open(*, session_id: int, role: str, text: str, client_id: str, now: dt.datetime) -> int | None:
+    """INSERT the message only while its session is open, in one statement: the check and the
+    write are one round trip (the hot path of the chat; docs/benchmarks.md §3). A resend with the
+    same client_id raises IntegrityError (unique index). Returns the new id, or None if the session
+    is not open (not opened yet, or ended). RETURNING works on PostgreSQL and SQLite >= 3.35."""
+    qn = connection.ops.quote_name
+    messages, sessions = qn(Message._meta.db_table), qn(ChatSession._meta.db_table)
+    sql = (
+        f"INSERT INTO {messages} (session_id, role, text, client_id, created_at) "
+        f"SELECT %s, %s, %s, %s, %s WHERE EXISTS "
+        f"(SELECT 1 FROM {sessions} WHERE id = %s AND opened_at IS NOT NULL AND ended_at IS NULL) RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session_id, role, text, client_id, connection.ops.adapt_datetimefield_value(now), session_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 WORKER_ABSENT_MESSAGE = _(

@@ -8,6 +8,7 @@ default: SQLite, the in-memory channel layer, and Celery on a filesystem transpo
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -110,25 +111,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery broker ---------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
-            # blocking pop: an idle socket's consumer then died with TimeoutError (bench/chat_load.py).
-            # 10 s leaves a margin; it is also how long a test's event loop may wait to wind down a
-            # cancelled pop, so unit tests of consumers are better off with the in-memory layer.
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 15}],
-                "prefix": env.str("CHANNELS_PREFIX", default="ajv"),
-                # All consumers of one daphne process share ONE Redis list, and group_send silently
-                # drops a message when that list holds `capacity` (default 100): under a burst a live
-                # socket missed messages (bench/chat_load.py, 200 msg/s). 1000 = seconds of backlog; much
-                # more let a backlog near saturation never drain (docs/benchmarks.md).
-                "capacity": env.int("CHANNELS_CAPACITY", default=1000),
-                "expiry": 60,
-            },
+    # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's blocking
+    # pop: an idle socket's consumer then died with TimeoutError (bench/chat_load.py). 10 s leaves a
+    # margin.
+    _redis_hosts = [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 15}]
+    CHANNELS_LAYER = env.str("CHANNELS_LAYER", default="pubsub")
+    if CHANNELS_LAYER == "pubsub":
+        # Redis pub/sub: one PUBLISH a message, pushed to the subscribers; far lower latency at
+        # 500 msg/s than the list layer (docs/benchmarks.md §3). Consumers are told when their
+        # subscription broke, so their clients replay from the database (chatrooms/layers.py).
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "chatrooms.layers.ResilientPubSubChannelLayer",
+                "CONFIG": {"hosts": _redis_hosts, "prefix": env.str("CHANNELS_PREFIX", default="ajv")},
+            }
         }
-    }
+    elif CHANNELS_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": _redis_hosts,
+                    "prefix": env.str("CHANNELS_PREFIX", default="ajv"),
+                    # All consumers of one daphne process share ONE Redis list, and group_send silently
+                    # drops a message when that list holds `capacity` (default 100): under a burst a live
+                    # socket missed messages (bench/chat_load.py, 200 msg/s). 1000 = seconds of backlog;
+                    # much more let a backlog near saturation never drain (docs/benchmarks.md).
+                    "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+                    "expiry": 60,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured(f"CHANNELS_LAYER must be 'pubsub' or 'core', not {CHANNELS_LAYER!r}")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

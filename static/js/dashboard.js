@@ -3,11 +3,15 @@
   "use strict";
   var live = document.getElementById("live");
   if (!live) return;
-  var retry = 0;
+  var retry = 0, stale = false;
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + location.host + live.dataset.wsPath);
-    ws.onopen = function () { retry = 0; };
+    ws.onopen = function () {
+      retry = 0;
+      // The server's channel layer lost Redis: a notice may have been missed, so show the list afresh.
+      if (stale) location.reload();
+    };
     ws.onmessage = function (ev) {
       var e; try { e = JSON.parse(ev.data); } catch (x) { return; }
       if (e.kind === "waiting") {
@@ -19,7 +23,7 @@
         setTimeout(function () { location.reload(); }, 1500);
       }
     };
-    ws.onclose = function () { retry = Math.min(retry + 1, 6); setTimeout(connect, 1000 * retry); };
+    ws.onclose = function (ev) { if (ev.code === 1012) stale = true; retry = Math.min(retry + 1, 6); setTimeout(connect, 1000 * retry); };
   }
   connect();
 })();

@@ -56,3 +56,19 @@ def test_control_characters_are_stripped_but_text_kept(booking):
     session = services.session_join(booking=booking, role="worker")
     message, _ = services.message_post(session=session, role="worker", text="rivi 1\nrivi\x002 😊 <script>")
     assert message.text == "rivi 1\nrivi2 😊 <script>"
+
+
+def test_a_stored_message_reads_back_as_it_was_acknowledged_and_a_resend_is_stored_once(booking):
+    from chatrooms.models import Message
+
+    session = services.session_join(booking=booking, role="worker")
+    sent, created = services.message_post(session=session, role="worker", text="hei", client_id="c-1")
+    stored = Message.objects.get(pk=sent.pk)
+    assert created and stored.as_frame() == sent.as_frame()  # same id, text, role and time as the ack
+    again, created_again = services.message_post(session=session, role="worker", text="hei", client_id="c-1")
+    assert not created_again and again.pk == sent.pk
+    assert Message.objects.filter(session=session).count() == 1
+    services.session_end(session=session, by="worker")
+    with pytest.raises(services.ChatError) as exc:
+        services.message_post(session=session, role="worker", text="myöhässä")
+    assert exc.value.code == "ended" and Message.objects.filter(session=session).count() == 1

@@ -91,3 +91,28 @@ async def test_a_redis_restart_mid_chat_loses_and_duplicates_nothing(redis_of_ou
     finally:
         await w.close()
         await p.close()
+
+
+async def test_a_dropped_subscription_is_noticed_and_the_listener_misses_nothing(redis_of_our_own, two_servers, service, worker):
+    """Redis pub/sub keeps nothing for a subscriber that is away. Kill only the subscription
+    connections (Redis and publishing stay up) and publish at once: the silent worker must still be
+    told to reconnect, and replays what was published while its server was not listening."""
+    import subprocess
+
+    redis_port, _ = redis_of_our_own
+    w, p = await _open_chat(two_servers, service, worker)
+    try:
+        await p.say("before")
+        assert await live.eventually(lambda: w.texts_from("parent") == ["before"])
+        killed = subprocess.run(["redis-cli", "-p", str(redis_port), "CLIENT", "KILL", "TYPE", "pubsub"], capture_output=True, text=True)
+        assert int(killed.stdout.strip()) >= 2, killed  # both servers' subscriptions are gone
+        for i in range(5):
+            await p.say(f"during {i}")
+        expected = ["before"] + [f"during {i}" for i in range(5)]
+        assert await live.eventually(lambda: w.texts_from("parent") == expected, timeout=30), w.texts_from("parent")
+        assert w.reconnects >= 1  # it said nothing, yet it was told to catch up
+        await w.say("after")
+        assert await live.eventually(lambda: p.texts_from("worker") == ["after"])
+    finally:
+        await w.close()
+        await p.close()
