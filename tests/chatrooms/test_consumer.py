@@ -286,8 +286,16 @@ async def test_presence_is_announced_both_ways(service, worker):
     back, _ = await frames_until(staff, "presence")
     assert back["role"] == "parent" and back["online"] is True
     await staff.disconnect()
-    gone, _ = await frames_until(parent, "presence")
-    assert gone["online"] is False
+    # Both sides announce themselves and answer the other's announcement, so the parent may hear
+    # "worker online" twice (which side's announcement lands first is a race); what matters is that
+    # the worker leaving is heard, and that nothing but worker presence comes before it.
+    heard = []
+    while not heard or heard[-1]["online"] is not False:
+        frame, _ = await frames_until(parent, "presence")
+        heard.append(frame)
+        assert len(heard) <= 3, heard
+    assert all(f["role"] == "worker" for f in heard), heard
+    assert heard[-1] == {"type": "presence", "role": "worker", "online": False}
     await parent.disconnect()
 
 
