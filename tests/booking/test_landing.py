@@ -1,11 +1,14 @@
 """The landing page: every service with its audience and next free time, and the channels' status."""
 
+import datetime as dt
+
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
 from django.core.management import call_command
+from django.utils import timezone
 
-from booking.models import Service
+from booking.models import Booking, Service
 from tests.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +74,14 @@ def test_language_switch_names_each_language_in_itself(client):
     soup = page(client)
     names = [b.get_text(strip=True) for b in soup.select(".lang-form button")]
     assert names == ["Suomi", "Svenska", "English"]
+
+
+def test_seed_demo_runs_again_after_the_purge_job_has_run():
+    """`make run` a second time: the scheduled purge has run over the demo history in between."""
+    from chatrooms import retention
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    booked = Booking.objects.count()
+    retention.purge_due(now=timezone.now() + dt.timedelta(days=1))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert Booking.objects.count() == booked

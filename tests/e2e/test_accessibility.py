@@ -214,3 +214,20 @@ def test_language_switch_to_swedish_works_in_the_browser(site, new_context, serv
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "sv"
     assert page.locator("button[name=language][value=sv]").get_attribute("aria-current") == "true"
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_quick_exit_never_covers_the_header_on_a_phone(site, new_context, service, width):
+    """The quick exit floats over the page; on a narrow phone it must not hide the service's name."""
+    for language in ("fi", "sv", "en"):
+        context = new_context(viewport={"width": width, "height": 700})
+        context.add_cookies([{"name": "django_language", "value": language, "url": site}])
+        page = context.new_page()
+        page.goto(f"{site}/")
+        brand = page.locator(".brand").bounding_box()
+        button = page.locator("#quick-exit").bounding_box()
+        nav = page.locator(".header-nav").bounding_box()
+        assert brand["x"] + brand["width"] <= button["x"], (language, brand, button)
+        # The language switch below the brand is not covered either.
+        assert nav["y"] >= button["y"] + button["height"] or nav["x"] + nav["width"] <= button["x"], (language, nav, button)
+        assert button["x"] + button["width"] <= width
