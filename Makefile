@@ -35,6 +35,7 @@ run: venv messages seed
 	@echo "    admin        admin@demo.mll.fi   (Django admin at /admin/)"
 	@echo "  Two-factor code for the demo logins: run 'make totp' in another terminal"
 	@echo "    (or add the TOTP secret MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345 to an authenticator app)"
+	@echo "  To try the chat now, use the demo code printed above under 'Try the chat now'."
 	@echo ""
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 

@@ -85,3 +85,41 @@ def test_seed_demo_runs_again_after_the_purge_job_has_run():
     retention.purge_due(now=timezone.now() + dt.timedelta(days=1))
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert Booking.objects.count() == booked
+
+
+def test_seed_demo_prints_a_code_that_opens_a_chat_with_tuija_now(client):
+    """`make run` should let a newcomer try the chat at once, without waiting for a bookable time."""
+    import io
+    import re
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    code = re.search(r"enter the code (\S+)", out.getvalue()).group(1)
+    joined = client.post("/join/", {"code": code})
+    assert joined.status_code == 302 and joined["Location"] == "/chat/"
+    # A second run replaces the unused demo booking: the old code is dead, the new one works.
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+    new_code = re.search(r"enter the code (\S+)", again.getvalue()).group(1)
+    assert new_code != code
+    assert Booking.objects.filter(nickname="Demo", status=Booking.Status.BOOKED).count() == 1
+    other = client.__class__()
+    assert other.post("/join/", {"code": code}).status_code == 400
+    assert other.post("/join/", {"code": new_code}).status_code == 302
+
+
+def test_seed_demo_books_the_next_free_worker_when_the_last_demo_chat_is_still_going():
+    import io
+    import re
+
+    from chatrooms.models import ChatSession
+
+    call_command("seed_demo", stdout=io.StringIO())
+    first = Booking.objects.get(nickname="Demo", status=Booking.Status.BOOKED)
+    ChatSession.objects.create(booking=first)  # somebody joined it: it must stay
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Booking.objects.filter(pk=first.pk).exists()
+    second = Booking.objects.exclude(pk=first.pk).get(nickname="Demo", status=Booking.Status.BOOKED)
+    assert second.worker != first.worker
+    assert re.search(r"enter the code \S+", out.getvalue()) and second.worker.email in out.getvalue()

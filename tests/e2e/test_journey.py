@@ -56,6 +56,9 @@ def test_book_join_chat_reload_follow_up_and_end(live_server_url, new_context, l
     parent.locator("main form button[type=submit]").click()
     parent.wait_for_url("**/chat/")
     parent.locator("#waiting").wait_for(state="visible")
+    # A calm waiting room: nothing to type into and no empty message box until the worker opens.
+    assert parent.locator("#composer").is_hidden() and parent.locator("#log").is_hidden()
+    assert parent.locator("#end").is_hidden()
 
     # 3. The worker signs in (password + TOTP), sees the appointment and opens the chat.
     staff = login_worker(new_context(), site, worker)

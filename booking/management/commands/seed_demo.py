@@ -2,16 +2,23 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from booking.models import Availability, Service
+from booking import codes
+from booking.models import Availability, Booking, Service
 from staff.models import User
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Every staff account needs two-factor authentication. The demo accounts share this TOTP secret:
 # `make totp` prints the current code (or add the secret to an authenticator app).
 DEMO_TOTP_SECRET = "MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345"
+# The appointment `seed_demo` books for "right now", so that the chat can be tried at once.
+DEMO_CHAT_NICKNAME = "Demo"
+DEMO_CHAT_WORKERS = ["tuija@demo.mll.fi", "mikko@demo.mll.fi", "sanna@demo.mll.fi"]
 
 SAVED_REPLIES = [
     ("Kriisipuhelin", "MIELI ry:n Kriisipuhelin päivystää numerossa 09 2525 0111 joka päivä ympäri vuorokauden."),
@@ -109,7 +116,37 @@ class Command(BaseCommand):
         made = create_history(service=service)
         if made:
             self.stdout.write(f"Created a year of demo history: {made} past appointments with statistics.")
+        self._demo_chat_now(service)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _demo_chat_now(self, service: Service) -> None:
+        """Book a worker five minutes from now and print the code, so the chat can be tried at once.
+
+        A code is shown only once and only its hash is stored, so every run replaces a demo booking
+        nobody has joined yet with a new one and prints the new code. If Tuija is busy then (say, with
+        the demo chat of an earlier run), the next demo worker who is free gets it.
+        """
+        Booking.objects.filter(nickname=DEMO_CHAT_NICKNAME, status=Booking.Status.BOOKED, chat__isnull=True).delete()
+        start = (timezone.now() + dt.timedelta(minutes=5)).replace(second=0, microsecond=0)
+        end = start + dt.timedelta(minutes=service.slot_minutes)
+        for email in DEMO_CHAT_WORKERS:
+            worker = User.objects.get(email=email)
+            if not Booking.objects.filter(worker=worker, status__in=Booking.HOLDING, start__lt=end, end__gt=start).exists():
+                break
+        else:
+            self.stdout.write("No demo chat booked: every demo worker already has an appointment now.")
+            return
+        code = codes.generate()
+        Booking.objects.create(
+            service=service, worker=worker, start=start, end=end, nickname=DEMO_CHAT_NICKNAME,
+            code_hash=codes.hash_code(code),
+        )
+        at = timezone.localtime(start).strftime("%H:%M")
+        self.stdout.write(
+            f"Try the chat now: a demo appointment with {worker.pseudonym} at {at}.\n"
+            f"    parent  open {settings.SITE_URL.rstrip('/')}{reverse('chatrooms:join')} and enter the code {code}\n"
+            f"    worker  sign in as {email} and press 'Avaa chat' on the dashboard"
+        )
 
     def _seed_young_people(self):
         """The young people's appointment chat (nuorten ajanvarauschat), side by side with the parents'.
