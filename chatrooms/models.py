@@ -1,4 +1,4 @@
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Booking
@@ -14,6 +14,8 @@ class ChatSession(models.Model):
     ended_by = models.CharField(_("ended by"), max_length=16, blank=True)  # worker, parent, system
     flagged = models.BooleanField(_("flagged as abusive"), default=False)
     purged_at = models.DateTimeField(_("content deleted"), null=True, blank=True)
+    # The seq of the session's last message: the counter that numbers messages 1, 2, 3 without gaps.
+    last_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("chat session")
@@ -37,19 +39,37 @@ class Message(models.Model):
     # Chosen by the sending client, so a message resent after a dropped connection is stored once.
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # 1, 2, 3, ... within the session, without gaps (unique): a client that holds seq n but not n-1
+    # knows a message is missing and asks for it (docs/protocol.md, "Gaps"). Ids increase too, but
+    # ids are shared by all chats, so only seq tells a client that something is missing.
+    seq = models.PositiveIntegerField(null=True, editable=False)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "role", "client_id"], condition=~models.Q(client_id=""), name="message_client_id_once"
-            )
+            ),
+            models.UniqueConstraint(fields=["session", "seq"], name="message_seq_once_per_session"),
         ]
+
+    def save(self, *args, **kwargs):
+        # The chat stores messages with services.message_post, which numbers them with the session's
+        # counter in the same statement; this covers messages made through the ORM (admin, tests).
+        if self.seq is not None:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            session = ChatSession.objects.select_for_update().get(pk=self.session_id)
+            session.last_seq += 1
+            session.save(update_fields=["last_seq"])
+            self.seq = session.last_seq
+            super().save(*args, **kwargs)
 
     def as_frame(self) -> dict:
         return {
             "type": "message",
             "id": self.pk,
+            "seq": self.seq,
             "role": self.role,
             "text": self.text,
             "sent_at": self.created_at.isoformat(),

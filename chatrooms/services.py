@@ -7,6 +7,7 @@ from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -151,35 +152,74 @@ def message_post(*, session: ChatSession, role: str, text, client_id: str = "") 
     client_id = client_id if isinstance(client_id, str) else ""
     client_id = client_id[:64]
     now = timezone.now()
-    try:
-        with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
-            pk = _insert_if_open(session_id=session.pk, role=role, text=text, client_id=client_id, now=now)
-    except IntegrityError:
-        if not client_id:
-            raise
-        return Message.objects.get(session=session, role=role, client_id=client_id), False
-    if pk is None:  # nothing stored: say why
+    for attempt in range(SEQ_ATTEMPTS):
+        try:
+            with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
+                row = _insert_if_open(session_id=session.pk, role=role, text=text, client_id=client_id, now=now)
+            break
+        except IntegrityError:
+            # A resend: the client_id is stored already, so return the first copy.
+            if client_id:
+                first = Message.objects.filter(session=session, role=role, client_id=client_id).first()
+                if first is not None:
+                    return first, False
+            if attempt == SEQ_ATTEMPTS - 1:
+                raise
+            # Otherwise the seq was taken: the counter fell behind (a session row saved from a stale
+            # copy). Bring it up to the highest stored seq and number the message again.
+            top = Message.objects.filter(session_id=session.pk).aggregate(m=Max("seq"))["m"] or 0
+            ChatSession.objects.filter(pk=session.pk, last_seq__lt=top).update(last_seq=top)
+    if row is None:  # nothing stored: say why
         session.refresh_from_db(fields=["opened_at", "ended_at"])
         raise ChatError("ended" if session.ended_at is not None or session.opened_at is not None else "not_open")
-    return Message(pk=pk, session=session, role=role, text=text, client_id=client_id, created_at=now), True
+    pk, seq = row
+    return Message(pk=pk, seq=seq, session=session, role=role, text=text, client_id=client_id, created_at=now), True
 
 
-def _insert_if_open(*, session_id: int, role: str, text: str, client_id: str, now: dt.datetime) -> int | None:
-    """INSERT the message only while its session is open, in one statement: the check and the
-    write are one round trip (the hot path of the chat; docs/benchmarks.md §3). A resend with the
-    same client_id raises IntegrityError (unique index). Returns the new id, or None if the session
-    is not open (not opened yet, or ended). RETURNING works on PostgreSQL and SQLite >= 3.35."""
+# The session's counter numbers messages one after another; the unique (session, seq) index is the
+# database's guard. Should it ever refuse (a counter behind), catch up and try again.
+SEQ_ATTEMPTS = 3
+
+
+def _insert_if_open(*, session_id: int, role: str, text: str, client_id: str, now: dt.datetime) -> tuple[int, int] | None:
+    """Store the message only while its session is open, numbered next in its session.
+
+    On PostgreSQL one statement (the hot path of the chat; docs/benchmarks.md §3): a CTE bumps the
+    session's counter, which locks the session row, so concurrent messages of one chat are numbered
+    one after another (a waiting UPDATE re-reads the row it waited for), and a message can never
+    slip in after the chat ended. On SQLite (writes are serialised anyway) the same in two
+    statements. A resend with the same client_id raises IntegrityError (unique index) and, being one
+    statement or a savepoint, leaves the counter as it was. Returns (id, seq), or None if the
+    session is not open (not opened yet, or ended). RETURNING: PostgreSQL, SQLite >= 3.35.
+    """
     qn = connection.ops.quote_name
     messages, sessions = qn(Message._meta.db_table), qn(ChatSession._meta.db_table)
-    sql = (
-        f"INSERT INTO {messages} (session_id, role, text, client_id, created_at) "
-        f"SELECT %s, %s, %s, %s, %s WHERE EXISTS "
-        f"(SELECT 1 FROM {sessions} WHERE id = %s AND opened_at IS NOT NULL AND ended_at IS NULL) RETURNING id"
+    bump = (
+        f"UPDATE {sessions} SET last_seq = last_seq + 1 "
+        f"WHERE id = %s AND opened_at IS NOT NULL AND ended_at IS NULL RETURNING id, last_seq"
     )
+    created = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [session_id, role, text, client_id, connection.ops.adapt_datetimefield_value(now), session_id])
-        row = cursor.fetchone()
-    return row[0] if row else None
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH s AS ({bump}) INSERT INTO {messages} (session_id, seq, role, text, client_id, created_at) "
+                f"SELECT id, last_seq, %s, %s, %s, %s FROM s RETURNING id, seq",
+                [session_id, role, text, client_id, created],
+            )
+            row = cursor.fetchone()
+            return (row[0], row[1]) if row else None
+        with transaction.atomic():
+            cursor.execute(bump, [session_id])
+            bumped = cursor.fetchone()
+            if bumped is None:
+                return None
+            cursor.execute(
+                f"INSERT INTO {messages} (session_id, seq, role, text, client_id, created_at) "
+                f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, seq",
+                [session_id, bumped[1], role, text, client_id, created],
+            )
+            row = cursor.fetchone()
+            return (row[0], row[1])
 
 
 WORKER_ABSENT_MESSAGE = _(

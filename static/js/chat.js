@@ -2,8 +2,10 @@
  *
  * Nothing is lost across a dropped connection: every outgoing message carries a client_id and
  * stays in the outbox until the server acknowledges it; on reconnect the page rejoins with
- * "after" = the last message id it has shown and resends the outbox (the server stores a
- * client_id once).
+ * "after" = the id of the last message it holds with nothing missing before it, and resends the
+ * outbox (the server stores a client_id once). Messages are numbered 1, 2, 3 ... per chat ("seq"):
+ * holding 5 but not 4 means one was missed (delivery order is not guaranteed across servers, and the
+ * channel layer may drop one), so the page asks for what follows the gap.
  */
 (function () {
   "use strict";
@@ -15,7 +17,8 @@
   var log = $("log"), composer = $("composer"), text = $("text"), conn = $("conn"), typingEl = $("typing");
   var presence = $("presence"), errorEl = $("error"), waiting = $("waiting"), endBtn = $("end"), ended = $("ended");
   var followOpen = $("followup-open"), follow = $("followup");
-  var lastId = 0, seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
+  var lastId = 0, contigSeq = 0, aheadOfGap = {}, gapTimer = null;
+  var seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
   var storeKey = "chat-outbox-" + role + "-" + (root.dataset.booking || "p");
 
   try { outbox = JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { outbox = []; }
@@ -27,9 +30,26 @@
   function hhmm(iso) { return new Date(iso).toLocaleTimeString(LANG, {timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false}); }
   function when(iso, opts) { return new Date(iso).toLocaleString(LANG, Object.assign({timeZone: TZ, hour12: false}, opts || {})); }
 
+  // lastId: the id of the last message held with no gap before it; "after" always uses it.
+  function track(m) {
+    if (m.seq == null) { lastId = Math.max(lastId, m.id); return; }  // a server without seq
+    if (m.seq <= contigSeq) return;
+    aheadOfGap[m.seq] = m.id;
+    while (aheadOfGap[contigSeq + 1] !== undefined) {
+      contigSeq += 1; lastId = Math.max(lastId, aheadOfGap[contigSeq]); delete aheadOfGap[contigSeq];
+    }
+    if (Object.keys(aheadOfGap).length && !gapTimer) {
+      // Give a message overtaken on its way a moment to arrive, then ask for what is missing.
+      gapTimer = setTimeout(function () {
+        gapTimer = null;
+        if (Object.keys(aheadOfGap).length && joined) send({type: "sync", after: lastId});
+      }, 1000);
+    }
+  }
+
   function render(m) {
     if (m.id && seen[m.id]) return;
-    if (m.id) { seen[m.id] = true; lastId = Math.max(lastId, m.id); }
+    if (m.id) { seen[m.id] = true; track(m); }
     var pending = m.client_id && log.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
     if (pending && m.id) {
       // Shown (and read out by screen readers) while sending: only confirm it in place, so the log's
@@ -49,8 +69,12 @@
     meta.textContent = who(m.role) + (m.sent_at ? " · " + hhmm(m.sent_at) : " · " + t.i18nSending);
     var body = document.createElement("p"); body.textContent = m.text;
     li.appendChild(meta); li.appendChild(body);
-    if (!pending) log.appendChild(li);
-    li.scrollIntoView({block: "end"});
+    if (!pending) {
+      // In the order they were stored: a message fetched late (after a gap) goes where it belongs.
+      var later = m.id && Array.prototype.find.call(log.children, function (el) { return el.dataset.id && +el.dataset.id > m.id; });
+      if (later) log.insertBefore(li, later); else log.appendChild(li);
+    }
+    if (!later) li.scrollIntoView({block: "end"});
   }
 
   function setState(state) {

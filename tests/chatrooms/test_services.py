@@ -72,3 +72,35 @@ def test_a_stored_message_reads_back_as_it_was_acknowledged_and_a_resend_is_stor
     with pytest.raises(services.ChatError) as exc:
         services.message_post(session=session, role="worker", text="myöhässä")
     assert exc.value.code == "ended" and Message.objects.filter(session=session).count() == 1
+
+
+def test_messages_are_numbered_one_two_three_in_each_chat(booking, service, worker):
+    session = services.session_join(booking=booking, role="worker")
+    services.session_join(booking=booking, role="parent")
+    first, _ = services.message_post(session=session, role="worker", text="yksi", client_id="w-1")
+    second, _ = services.message_post(session=session, role="parent", text="kaksi", client_id="p-1")
+    resent, created = services.message_post(session=session, role="parent", text="kaksi", client_id="p-1")
+    third = Message.objects.create(session=session, role="worker", text="kolme")  # made through the ORM
+    assert (first.seq, second.seq, third.seq) == (1, 2, 3)
+    assert not created and resent.seq == 2
+    assert [m["seq"] for m in (x.as_frame() for x in services.messages_after(session=session))] == [1, 2, 3]
+    # Another chat counts from one.
+    start = booking.start + dt.timedelta(hours=1)
+    other = Booking.objects.create(service=service, worker=worker, start=start, end=start + dt.timedelta(minutes=45), code_hash="y")
+    other_session = services.session_join(booking=other, role="worker")
+    assert services.message_post(session=other_session, role="worker", text="hei")[0].seq == 1
+
+
+def test_a_counter_saved_back_stale_does_not_block_the_chat(booking):
+    """An admin (or any code) that saves a session from an old copy sets its counter back; the next
+    message must still be stored, numbered after the highest one."""
+    from chatrooms.models import ChatSession
+
+    session = services.session_join(booking=booking, role="worker")
+    stale = ChatSession.objects.get(pk=session.pk)
+    services.message_post(session=session, role="worker", text="yksi")
+    services.message_post(session=session, role="worker", text="kaksi")
+    stale.save()  # last_seq back to 0
+    message, created = services.message_post(session=session, role="worker", text="kolme")
+    assert created and message.seq == 3
+    assert list(Message.objects.filter(session=session).values_list("seq", flat=True)) == [1, 2, 3]

@@ -55,13 +55,17 @@ def start_redis(port: int) -> subprocess.Popen:
 
 
 class ChatClient:
-    """Outbox until acknowledged, reconnect with back-off, rejoin with ``after``, dedupe by id."""
+    """Outbox until acknowledged, reconnect with back-off, rejoin with ``after``, dedupe by id,
+    and fill gaps in ``seq`` with a ``sync`` — what static/js/chat.js does (docs/protocol.md)."""
 
     def __init__(self, port: int, role: str, join: dict, cookie: str | None = None):
         self.port, self.role, self.join_frame, self.cookie = port, role, join, cookie
         self.outbox: dict[str, str] = {}
         self.seen: dict[int, dict] = {}
-        self.last_id = 0
+        self.last_id = 0  # the id of the last message held with no gap before it
+        self.contig_seq = 0
+        self.ahead_of_gap: dict[int, int] = {}
+        self.gap_syncs = 0
         self.reconnects = 0
         self.joined = asyncio.Event()
         self.ws = None
@@ -116,7 +120,22 @@ class ChatClient:
         if m["id"] in self.seen:
             return
         self.seen[m["id"]] = m
-        self.last_id = max(self.last_id, m["id"])
+        if m["seq"] <= self.contig_seq:
+            return
+        self.ahead_of_gap[m["seq"]] = m["id"]
+        while self.contig_seq + 1 in self.ahead_of_gap:
+            self.contig_seq += 1
+            self.last_id = max(self.last_id, self.ahead_of_gap.pop(self.contig_seq))
+        if self.ahead_of_gap:
+            asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self._sync_if_gap()))
+
+    async def _sync_if_gap(self):
+        if self.ahead_of_gap and self.ws is not None and self.joined.is_set():
+            self.gap_syncs += 1
+            try:
+                await self.ws.send(json.dumps({"type": "sync", "after": self.last_id}))
+            except Exception:
+                pass  # the reconnect rejoins with after=last_id anyway
 
     async def _flush(self):
         for cid, text in list(self.outbox.items()):
