@@ -228,6 +228,8 @@ WHITENOISE_USE_FINDERS = True
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+# Gone when the browser closes (Django's default is a year): a parent's browser keeps no trace of us.
+CSRF_COOKIE_AGE = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -78,3 +78,27 @@ def test_the_beacon_refuses_cross_site_requests(client):
 
 def test_the_beacon_only_takes_post(client):
     assert client.get("/quick-exit/").status_code == 405
+
+
+def test_the_beacon_deletes_our_cookies_and_asks_the_browser_to_drop_cache_and_storage(client, settings):
+    client.get("/")  # a visit sets the CSRF cookie
+    client.post("/i18n/setlang/", {"language": "sv"})
+    assert settings.CSRF_COOKIE_NAME in client.cookies and settings.LANGUAGE_COOKIE_NAME in client.cookies
+    response = client.post("/quick-exit/")
+    assert response.status_code == 204
+    for name in (settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME):
+        assert response.cookies[name].value == "" and response.cookies[name]["max-age"] == 0
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_no_cookie_of_ours_outlives_the_browser_window(client):
+    """A parent may share the device: nothing we set may stay after the browser is closed."""
+    client.get("/")
+    client.post("/i18n/setlang/", {"language": "sv"})
+    session = client.session
+    session["chat_booking"] = 1
+    session.save()
+    client.get("/book/vanhempainpuhelin/")
+    assert {"csrftoken", "sessionid", "django_language"} <= set(client.cookies)
+    for morsel in client.cookies.values():
+        assert not morsel["expires"] and not morsel["max-age"], (morsel.key, morsel.OutputString())
