@@ -231,3 +231,19 @@ def test_the_quick_exit_never_covers_the_header_on_a_phone(site, new_context, se
         # The language switch below the brand is not covered either.
         assert nav["y"] >= button["y"] + button["height"] or nav["x"] + nav["width"] <= button["x"], (language, nav, button)
         assert button["x"] + button["width"] <= width
+
+
+def test_parent_pages_fit_the_narrowest_phone_in_every_language(site, new_context, service, worker):
+    """Nothing on the parent pages may be wider than a 320px screen (no sideways scrolling)."""
+    for language in ("fi", "sv", "en"):
+        context = new_context(viewport={"width": 320, "height": 700})
+        context.add_cookies([{"name": "django_language", "value": language, "url": site}])
+        page = context.new_page()
+        for path in ["/", f"/book/{service.slug}/", "/join/", "/booking/", "/privacy/", "/widget/status/"]:
+            page.goto(f"{site}{path}")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            wide = page.evaluate(
+                "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 321 || e.scrollWidth > e.clientWidth + 1)"
+                ".slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40))"
+            )
+            assert width <= 320, f"{path} in {language} is {width}px wide on a 320px screen: {wide}"

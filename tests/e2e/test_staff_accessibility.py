@@ -37,3 +37,28 @@ def test_staff_pages_have_no_accessibility_violations(live_server_url, new_conte
     for path, name in [("/staff/team/?view=week", "team calendar"), ("/staff/reports/", "report")]:
         page.goto(site + path)
         assert_accessible(page, name)
+
+
+def test_staff_pages_fit_a_phone_screen(live_server_url, new_context, login_worker, service, worker, make_worker):
+    """Workers check their day on a phone: no page may be wider than the screen (a wide table
+    scrolls inside its own box, which the keyboard can reach)."""
+    site = live_server_url
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(hours=1)
+    Booking.objects.create(
+        service=service, worker=worker, start=start, end=start + dt.timedelta(minutes=45), nickname="Pitkä nimimerkki", code_hash="phone"
+    )
+    phone = {"viewport": {"width": 360, "height": 740}}
+    page = login_worker(new_context(**phone), site, worker)
+    for path in ["/staff/", "/staff/calendar/", "/staff/availability/", "/staff/saved-replies/", "/staff/stats/"]:
+        page.goto(site + path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width}px wide on a 360px screen"
+    page.goto(site + "/staff/")
+    assert_accessible(page, "dashboard on a phone")
+
+    coordinator = make_worker("Koordinaattori", role=User.Role.COORDINATOR)
+    page = login_worker(new_context(**phone), site, coordinator)
+    for path in ["/staff/team/?view=week", "/staff/reports/"]:
+        page.goto(site + path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width}px wide on a 360px screen"
