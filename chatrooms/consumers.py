@@ -180,9 +180,12 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         message, created = await database_sync_to_async(services.message_post)(
             session=self.session, role=self.role, text=frame.get("text"), client_id=frame.get("client_id") or ""
         )
-        await self.send_json({"type": "ack", "id": message.pk, "client_id": message.client_id or None})
+        # The ack carries the stored message (added to protocol v1 in 2026-12), so the sender can show
+        # it as stored at once, whether or not its own copy through the channel layer arrives.
+        frame = message.as_frame()
+        await self.send_json({"type": "ack", "id": message.pk, "client_id": message.client_id or None, "message": frame})
         if created:
-            await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.message", "frame": message.as_frame()})
+            await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.message", "frame": frame})
 
     async def on_typing(self, frame):
         await self.channel_layer.group_send(

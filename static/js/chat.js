@@ -112,6 +112,7 @@
         case "message": render(f); break;
         case "ack":
           outbox = outbox.filter(function (m) { return m.client_id !== f.client_id; }); saveOutbox();
+          if (f.message) render(f.message);  // stored: confirm it now, not when our own copy comes back
           break;
         case "typing": typingEl.textContent = f.typing ? who(f.role) + " " + t.i18nTyping : "";
           clearTimeout(typingTimer); typingTimer = setTimeout(function () { typingEl.textContent = ""; }, 6000); break;

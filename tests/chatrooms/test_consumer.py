@@ -102,6 +102,7 @@ async def test_parent_waits_then_both_sides_exchange_messages(service, worker):
     assert got["sent_at"]
     echo, _ = await frames_until(parent, "message")  # the sender gets it back too, with its server id
     assert echo["id"] == ack["id"] and echo["client_id"] == "c1"
+    assert ack["message"] == {k: v for k, v in echo.items()}  # the ack carries the stored message itself
 
     await staff.send_json_to({"type": "message", "text": "Hei, kerro lisää.", "client_id": "w1"})
     got, _ = await frames_until(parent, "message")
@@ -142,7 +143,7 @@ async def test_reconnect_with_after_returns_exactly_the_missed_messages(service,
     # A resend of a message whose ack was lost is stored once and acknowledged with the same id.
     await parent.send_json_to({"type": "message", "text": "eka", "client_id": "p1"})
     ack, _ = await frames_until(parent, "ack")
-    assert ack["id"] == first_ack["id"]
+    assert ack["id"] == first_ack["id"] and ack["message"] == first_ack["message"]
     count = await database_sync_to_async(Message.objects.filter(text="eka").count)()
     assert count == 1
     await parent.disconnect()
