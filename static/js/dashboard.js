@@ -18,6 +18,8 @@
         var row = document.querySelector('tr[data-booking="' + e.booking + '"]');
         if (row) row.classList.add("is-waiting");
         live.textContent = live.dataset.waiting || "A parent is in the waiting room.";
+        // Seen from another tab too: the tab's title gets a mark until the worker looks at it.
+        if (document.hidden && document.title.charAt(0) !== "●") document.title = "● " + document.title;
       } else {
         live.textContent = live.dataset.changed || "Your appointments changed. Updating…";
         setTimeout(function () { location.reload(); }, 1500);
@@ -25,5 +27,8 @@
     };
     ws.onclose = function (ev) { if (ev.code === 1012) stale = true; retry = Math.min(retry + 1, 6); setTimeout(connect, 1000 * retry); };
   }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && document.title.charAt(0) === "●") document.title = document.title.slice(2);
+  });
   connect();
 })();
