@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings
+# Links the app prints or mails (the demo code's join link, reminders, calendar files) point here.
+export SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test venv migrate seed serve messages lint clean totp
 
