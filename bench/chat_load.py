@@ -202,9 +202,9 @@ def main():
             headers = {"Origin": f"http://127.0.0.1:{port}"}
             if role == "worker":
                 headers["Cookie"] = f"sessionid={rooms[room]['cookie']}"
-                join = {"type": "join", "booking": rooms[room]["booking"]}
+                join = {"type": "join", "booking": rooms[room]["booking"], "echo": False}
             else:
-                join = {"type": "join", "code": rooms[room]["code"]}
+                join = {"type": "join", "code": rooms[room]["code"], "echo": False}  # as the browser joins
             return f"ws://127.0.0.1:{port}/ws/chat/", headers, join
 
         def bare(room, role):

@@ -57,6 +57,7 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         self.booking = None
         self.role = None
         self.session_id = None
+        self.echo = True
         # Error messages in the language the visitor chose on the pages (Finnish unless they chose).
         cookies = self.scope.get("cookies") or {}
         chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
@@ -107,6 +108,9 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         after = frame.get("after")
         if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
             raise ChatError("bad_frame")
+        echo = frame.get("echo", True)
+        if not isinstance(echo, bool):
+            raise ChatError("bad_frame")
         user = self.scope.get("user")
         if "booking" in frame:
             booking = await database_sync_to_async(services.worker_booking)(user=user, booking_id=frame["booking"])
@@ -116,6 +120,9 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
             role = Message.Role.PARENT
         session = await database_sync_to_async(services.session_join)(booking=booking, role=role)
         self.booking, self.role, self.session = booking, role, session
+        # echo=False: this connection shows its own messages from the ack, so it is not sent its own
+        # copy again (other tabs of the same person still get it; docs/protocol.md).
+        self.echo = echo
         await self.channel_layer.group_add(chat_group(booking.pk), self.channel_name)
         history = await database_sync_to_async(services.messages_after)(session=session, after=after)
         state = services.session_state(session)
@@ -185,7 +192,9 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         frame = message.as_frame()
         await self.send_json({"type": "ack", "id": message.pk, "client_id": message.client_id or None, "message": frame})
         if created:
-            await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.message", "frame": frame})
+            await self.channel_layer.group_send(
+                chat_group(self.booking.pk), {"type": "chat.message", "frame": frame, "sender": self.channel_name}
+            )
 
     async def on_typing(self, frame):
         await self.channel_layer.group_send(
@@ -258,6 +267,8 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
 
     # --- group events out -----------------------------------------------------------------
     async def chat_message(self, event):
+        if not self.echo and event.get("sender") == self.channel_name:
+            return
         await self.send_json(event["frame"])
 
     async def chat_typing(self, event):

@@ -97,7 +97,7 @@
     ws = new WebSocket(scheme + location.host + root.dataset.wsPath);
     ws.onopen = function () {
       retry = 0;
-      var join = {type: "join"};
+      var join = {type: "join", echo: false};  // our own messages are confirmed by their ack
       if (role === "worker") join.booking = parseInt(root.dataset.booking, 10);
       if (lastId) join.after = lastId;
       send(join);

@@ -382,3 +382,31 @@ async def test_sync_fetches_messages_a_broadcast_missed(service, worker):
     assert error["code"] == "bad_frame"
     await parent.disconnect()
     await staff.disconnect()
+
+
+async def test_a_connection_that_joins_without_echo_gets_its_message_in_the_ack_only(service, worker):
+    booking, code = await database_sync_to_async(make_booking)(service, worker)
+    staff, _, _ = await join_worker(worker, booking.pk)
+    second_tab, _, _ = await join_worker(worker, booking.pk)  # the worker's other tab, default echo
+    parent = await connect()
+    await parent.send_json_to({"type": "join", "code": code, "echo": False})
+    await frames_until(parent, "history")
+    await parent.send_json_to({"type": "message", "text": "ilman kaikua", "client_id": "e1"})
+    ack, _ = await frames_until(parent, "ack")
+    assert ack["message"]["text"] == "ilman kaikua" and ack["message"]["seq"] == 1
+    for other in (staff, second_tab):
+        got, _ = await frames_until(other, "message")
+        assert got["id"] == ack["id"]
+    # The worker's message still reaches the parent; the parent's own copy never came.
+    await staff.send_json_to({"type": "message", "text": "kuulen", "client_id": "w1"})
+    got, seen = await frames_until(parent, "message")
+    assert got["text"] == "kuulen" and not [f for f in seen if f.get("type") == "message" and f["role"] == "parent"]
+    # The worker's second tab, joined with the default, gets the worker's own messages.
+    got, _ = await frames_until(second_tab, "message")
+    assert got["text"] == "kuulen"
+    bad = await connect()
+    await bad.send_json_to({"type": "join", "code": code, "echo": "no"})
+    error, _ = await frames_until(bad, "error")
+    assert error["code"] == "bad_frame"
+    for comm in (parent, staff, second_tab, bad):
+        await comm.disconnect()
