@@ -39,6 +39,9 @@ class ReportForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
     service = forms.ModelChoiceField(label=_("Service"), queryset=None, required=False, empty_label=_("All services"))
+    hide_small = forms.BooleanField(
+        label=_("In the CSV, show counts of 1–4 as “<5” (for sharing outside MLL)"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

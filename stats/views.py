@@ -75,6 +75,10 @@ def _report_from_request(request):
     return form, selectors.report(start=start, end=end, service=service)
 
 
+# Counts this small can point at one family when a file leaves MLL (a topic in one month).
+SMALL_COUNT_LIMIT = 5
+
+
 @login_required
 def report_page(request):
     _require_coordinator(request.user)
@@ -103,7 +107,12 @@ def report_page(request):
 def report_csv(request):
     """The same aggregates as the page, as CSV. Never a row per session."""
     _require_coordinator(request.user)
-    _form, rep = _report_from_request(request)
+    form, rep = _report_from_request(request)
+    hide_small = bool(request.GET and form.is_valid() and form.cleaned_data["hide_small"])
+
+    def count(n: int):
+        return f"<{SMALL_COUNT_LIMIT}" if hide_small and 0 < n < SMALL_COUNT_LIMIT else n
+
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="tilastot-{rep.start}-{rep.end}.csv"'
     response.write("\ufeff")  # so that Excel reads UTF-8
@@ -111,15 +120,18 @@ def report_csv(request):
     writer.writerow(["section", "category", "subcategory", "month", "count"])
     for m in rep.by_month:
         for key in ("booked", "held", "cancelled", "no_show", "follow_ups"):
-            writer.writerow(["appointments", key, "", m["month"].strftime("%Y-%m"), m[key]])
+            writer.writerow(["appointments", key, "", m["month"].strftime("%Y-%m"), count(m[key])])
     for key in ("booked", "held", "cancelled", "no_show", "follow_ups"):
-        writer.writerow(["appointments", key, "", "total", rep.totals[key]])
-    writer.writerow(["appointments", "follow_up_rate", "", "total", f"{rep.totals['follow_up_rate']:.3f}"])
+        writer.writerow(["appointments", key, "", "total", count(rep.totals[key])])
+    rate = f"{rep.totals['follow_up_rate']:.3f}"
+    if count(rep.totals["follow_ups"]) != rep.totals["follow_ups"]:
+        rate = "-"  # the rate and the booked total together would give the hidden count away
+    writer.writerow(["appointments", "follow_up_rate", "", "total", rate])
     for about, block in rep.topics.items():
         for row in block["rows"]:
-            writer.writerow([f"topics_{about}", row.label, "", "total", row.count])
+            writer.writerow([f"topics_{about}", row.label, "", "total", count(row.count)])
             for child in row.children:
-                writer.writerow([f"topics_{about}", row.label, child.label, "total", child.count])
+                writer.writerow([f"topics_{about}", row.label, child.label, "total", count(child.count)])
     for section, rows in (
         ("child_age_group", rep.age_groups),
         ("contacted_by", rep.contacted_by),
@@ -128,7 +140,7 @@ def report_csv(request):
         ("feedback_recommend", rep.feedback_recommend),
     ):
         for row in rows:
-            writer.writerow([section, row.label, "", "total", row.count])
+            writer.writerow([section, row.label, "", "total", count(row.count)])
     return response
 
 

@@ -191,3 +191,28 @@ def test_report_matches_the_demo_history_counted_independently(client, service, 
     page = BeautifulSoup(client.get(f"/staff/reports/?start={start}&end={today}").content, "html.parser")
     assert page.select_one("[data-kpi=held]").get_text() == str(statuses["completed"])
     assert page.select_one("svg.chart") is not None and not page.select("script:not([src])")
+
+
+def test_csv_for_sharing_shows_small_counts_only_as_under_five(client, service, worker, make_worker):
+    for i in range(6):
+        b = held_booking(service, worker, days_ago=2 + i)
+        topics = [Topic.objects.get(name_fi="Lintsaaminen")] + ([Topic.objects.get(name_fi="Läksyt ja opiskelu")] if i < 2 else [])
+        services.record_save(booking=b, worker=worker, topics=topics, contacted_by="mother" if i else "father")
+    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    today = timezone.localdate()
+    query = f"start={today - dt.timedelta(days=30)}&end={today}"
+
+    def rows(extra=""):
+        response = client.get(f"/staff/reports/tilastot.csv?{query}{extra}")
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+    def value(table, subcategory):
+        return [r[-1] for r in table if r[2] == subcategory][0]
+
+    exact, shared = rows(), rows("&hide_small=on")
+    assert value(exact, "Lintsaaminen") == "6" and value(shared, "Lintsaaminen") == "6"
+    assert value(exact, "Läksyt ja opiskelu") == "2" and value(shared, "Läksyt ja opiskelu") == "<5"
+    assert value(shared, "Oppimisvaikeudet") == "0"  # a zero gives nobody away
+    father = [r for r in shared if r[0] == "contacted_by" and r[-1] == "<5"]
+    assert len(father) == 1
+    assert not [r for r in exact if r[-1] == "<5"]
