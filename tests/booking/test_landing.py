@@ -123,3 +123,13 @@ def test_seed_demo_books_the_next_free_worker_when_the_last_demo_chat_is_still_g
     second = Booking.objects.exclude(pk=first.pk).get(nickname="Demo", status=Booking.Status.BOOKED)
     assert second.worker != first.worker
     assert re.search(r"enter the code \S+", out.getvalue()) and second.worker.email in out.getvalue()
+
+
+def test_seed_demo_fills_the_coming_days_once_with_a_follow_up_among_them():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    ahead = Booking.objects.filter(start__gt=timezone.now() + dt.timedelta(hours=1), status=Booking.Status.BOOKED)
+    assert ahead.count() == 3
+    follow_up = ahead.get(follow_up_of__isnull=False)
+    assert follow_up.worker == follow_up.follow_up_of.worker and follow_up.worker.pseudonym == "Tuija"
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert ahead.count() == 3  # not again while they are still ahead

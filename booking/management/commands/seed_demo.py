@@ -18,6 +18,11 @@ DEMO_PASSWORD = "demo-pass-2026"
 DEMO_TOTP_SECRET = "MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345"
 # The appointment `seed_demo` books for "right now", so that the chat can be tried at once.
 DEMO_CHAT_NICKNAME = "Demo"
+# Upcoming demo appointments: (nickname, what they would like to talk about).
+DEMO_UPCOMING = [
+    ("Väsynyt isä", "Vauva ei nuku, ja olen aivan poikki."),
+    ("Kolmen lapsen äiti", "Sisarusten riidat ja arjen kiire."),
+]
 DEMO_CHAT_WORKERS = ["tuija@demo.mll.fi", "mikko@demo.mll.fi", "sanna@demo.mll.fi"]
 
 SAVED_REPLIES = [
@@ -117,7 +122,37 @@ class Command(BaseCommand):
         if made:
             self.stdout.write(f"Created a year of demo history: {made} past appointments with statistics.")
         self._demo_chat_now(service)
+        self._demo_upcoming(service)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _demo_upcoming(self, service: Service) -> None:
+        """A few appointments in the coming days (one a follow-up), so that the workers' calendars and
+        the team calendar have something in them. Booked through the ordinary rules; made again only
+        when none of them is still ahead."""
+        from booking import selectors
+        from booking import services as booking_services
+
+        nicknames = [nickname for nickname, _topic in DEMO_UPCOMING]
+        now = timezone.now()
+        if Booking.objects.filter(nickname__in=nicknames, status=Booking.Status.BOOKED, start__gt=now).exists():
+            return
+        today = timezone.localdate()
+        tuija = User.objects.get(email="tuija@demo.mll.fi")
+        slots = selectors.free_slots(service=service, start_date=today + dt.timedelta(days=1), end_date=today + dt.timedelta(days=21))
+        tuija_slots = [s for s in slots if s.worker_id == tuija.pk]
+        other_slots = [s for s in slots if s.worker_id != tuija.pk]
+        if len(tuija_slots) < 2 or not other_slots:
+            return
+        (first_nick, first_topic), (second_nick, second_topic) = DEMO_UPCOMING
+        first = booking_services.booking_create(
+            service=service, start=tuija_slots[0].start, worker=tuija, nickname=first_nick, topic=first_topic
+        ).booking
+        booking_services.followup_create(previous=first, start=tuija_slots[-1].start)
+        other = User.objects.get(pk=other_slots[0].worker_id)
+        booking_services.booking_create(
+            service=service, start=other_slots[0].start, worker=other, nickname=second_nick, topic=second_topic
+        )
+        self.stdout.write("Booked 3 upcoming demo appointments (one a follow-up) for the calendars.")
 
     def _demo_chat_now(self, service: Service) -> None:
         """Book a worker five minutes from now and print the code, so the chat can be tried at once.
