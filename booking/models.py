@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -188,6 +190,15 @@ class Booking(models.Model):
     @property
     def is_follow_up(self) -> bool:
         return self.follow_up_of_id is not None
+
+    @property
+    def chat_opens(self):
+        """When the parent's code, and the worker's "open chat", start to work."""
+        return self.start - dt.timedelta(minutes=settings.JOIN_EARLY_MINUTES)
+
+    @property
+    def chat_can_open(self) -> bool:
+        return self.status == self.Status.BOOKED and timezone.now() >= self.chat_opens
 
 
 class WorkerDigest(models.Model):

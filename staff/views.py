@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
@@ -61,6 +61,14 @@ def dashboard(request):
 @login_required
 def chat(request, booking_id):
     booking = get_object_or_404(Booking.objects.select_related("service", "follow_up_of"), pk=booking_id, worker=request.user)
+    if booking.status == Booking.Status.BOOKED and not booking.chat_can_open:
+        opens = timezone.localtime(booking.chat_opens)
+        messages.info(
+            request,
+            _("The chat of this appointment opens on %(day)s at %(time)s, ten minutes before it starts.")
+            % {"day": formats.date_format(opens, "D j.n."), "time": formats.time_format(opens, "H.i")},
+        )
+        return redirect("staff:dashboard")
     replies = SavedReply.objects.filter(Q(owner=request.user) | Q(owner__isnull=True))
     return render(request, "chatrooms/room.html", {"booking": booking, "role": "worker", "saved_replies": replies})
 

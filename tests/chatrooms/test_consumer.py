@@ -410,3 +410,13 @@ async def test_a_connection_that_joins_without_echo_gets_its_message_in_the_ack_
     assert error["code"] == "bad_frame"
     for comm in (parent, staff, second_tab, bad):
         await comm.disconnect()
+
+
+async def test_a_worker_joining_a_day_early_is_told_when_the_chat_opens_and_nothing_opens(service, worker):
+    booking, _code = await database_sync_to_async(make_booking)(service, worker, minutes_from_now=24 * 60)
+    staff = await connect(await database_sync_to_async(session_cookie)(worker))
+    await staff.send_json_to({"type": "join", "booking": booking.pk})
+    error, _ = await frames_until(staff, "error")
+    assert error["code"] == "too_early" and error["opens"]
+    assert not await database_sync_to_async(ChatSession.objects.filter(booking=booking).exists)()
+    await staff.disconnect()

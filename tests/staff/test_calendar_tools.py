@@ -172,9 +172,36 @@ def test_dashboard_shows_a_parent_already_waiting(client, service, worker, time_
     assert "is-waiting" in row["class"] and "Vanhempi odottaa" in row.get_text()
 
 
-def test_worker_sees_in_the_chat_that_it_is_a_follow_up_and_when_they_last_talked(client, service, worker, monday_booking):
+def test_worker_sees_in_the_chat_that_it_is_a_follow_up_and_when_they_last_talked(client, service, worker, monday_booking, time_machine):
     follow = services.followup_create(previous=monday_booking, start=local(2026, 11, 30, 10)).booking
+    time_machine.move_to(local(2026, 11, 30, 9, 52), tick=False)
     client.force_login(worker)
     page = BeautifulSoup(client.get(f"/staff/chat/{follow.pk}/").content, "html.parser")
     assert page.select_one(".chat-title .badge") is not None
     assert "23.11.2026" in page.get_text()
+
+
+def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service, worker, time_machine):
+    """Opening a chat opens it for the parent, and ending it ends the appointment for good: neither
+    may happen before the parent's own door opens (10 minutes before the start)."""
+    from chatrooms import services as chat
+
+    booking = services.booking_create(service=service, start=local(2026, 11, 30, 10), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
+    time_machine.move_to(local(2026, 11, 23, 12), tick=False)
+    client.force_login(worker)
+    dashboard = BeautifulSoup(client.get("/staff/").content, "html.parser")
+    row = dashboard.select_one(f"tr[data-booking='{booking.pk}']")
+    assert row.select_one(f"a[href='/staff/chat/{booking.pk}/']") is None and "9.50" in row.get_text()
+    response = client.get(f"/staff/chat/{booking.pk}/", follow=True)
+    assert response.redirect_chain[-1][0] == "/staff/" and "9.50" in response.content.decode()
+    with pytest.raises(chat.ChatError) as exc:
+        chat.worker_booking(user=worker, booking_id=booking.pk)
+    assert exc.value.code == "too_early"
+    assert not booking.__class__.objects.filter(pk=booking.pk, chat__isnull=False).exists()
+
+    time_machine.move_to(local(2026, 11, 30, 9, 50), tick=False)  # the door opens for both
+    client.force_login(worker)
+    assert chat.worker_booking(user=worker, booking_id=booking.pk) == booking
+    page = BeautifulSoup(client.get("/staff/").content, "html.parser")
+    assert page.select_one(f"a[href='/staff/chat/{booking.pk}/']") is not None
+    assert client.get(f"/staff/chat/{booking.pk}/").status_code == 200

@@ -79,7 +79,7 @@ def test_worker_sees_only_their_own_appointments(client, service, worker, make_w
     theirs = booking_of(other, service, hours=30)
     client.force_login(worker)
     page = client.get("/staff/").content.decode()
-    assert f"/staff/chat/{mine.pk}/" in page and f"/staff/chat/{theirs.pk}/" not in page
+    assert f'data-booking="{mine.pk}"' in page and f'data-booking="{theirs.pk}"' not in page
     assert client.get(f"/staff/chat/{theirs.pk}/").status_code == 404
     assert client.get(f"/staff/calendar/{other.pk}/").status_code == 403
     assert client.get(f"/staff/availability/{other.pk}/").status_code == 403
