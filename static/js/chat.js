@@ -161,7 +161,10 @@
     var now = Date.now();
     if (now - lastTypingSent > 3000) { lastTypingSent = now; send({type: "typing", typing: true}); }
   });
-  endBtn.addEventListener("click", function () { send({type: "end"}); });
+  // Ending is for good (the parent's code dies), so a stray tap on a phone must not do it.
+  endBtn.addEventListener("click", function () {
+    if (!endBtn.dataset.confirm || window.confirm(endBtn.dataset.confirm)) send({type: "end"});
+  });
   var flagBtn = $("flag");
   if (flagBtn) flagBtn.addEventListener("click", function () {
     if (window.confirm(flagBtn.dataset.confirm)) send({type: "end", flag: true});

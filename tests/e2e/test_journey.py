@@ -98,7 +98,16 @@ def test_book_join_chat_reload_follow_up_and_end(live_server_url, new_context, l
     follow = Booking.objects.get(follow_up_of=booking)
     assert follow.worker == worker
 
-    # 7. The worker ends the conversation; both see it ended, and the code is dead.
+    # 7. Ending asks first (it is for good): the parent taps "end" by mistake and says no.
+    asked = []
+    parent.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    parent.locator("#end").click()
+    assert asked and "koodisi" in asked[0]
+    parent.fill("#text", "Vielä yksi asia.")
+    parent.press("#text", "Enter")
+    staff.locator(".msg.theirs", has_text="Vielä yksi asia.").wait_for()
+    # The worker ends the conversation; both see it ended, and the code is dead.
+    staff.once("dialog", lambda dialog: dialog.accept())
     staff.locator("#end").click()
     parent.locator("#ended").wait_for(state="visible")
     staff.locator("#ended").wait_for(state="visible")
