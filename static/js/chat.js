@@ -77,6 +77,13 @@
     if (!later) li.scrollIntoView({block: "end"});
   }
 
+  // In the waiting room after the start time has passed: say kindly that the worker is a bit late.
+  var startsAt = NaN, LATE_AFTER_MS = 3 * 60 * 1000;
+  setInterval(function () {
+    var late = $("waiting-late");
+    if (late && !waiting.hidden && late.hidden && Date.now() > startsAt + LATE_AFTER_MS) late.hidden = false;
+  }, 5000);
+
   function setState(state) {
     var open = state === "open";
     waiting.hidden = state !== "waiting";
@@ -105,7 +112,7 @@
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
       switch (f.type) {
-        case "joined": joined = true; conn.textContent = ""; setState(f.state); if (f.state === "open") flushOutbox(); break;
+        case "joined": joined = true; conn.textContent = ""; startsAt = Date.parse(f.start); setState(f.state); if (f.state === "open") flushOutbox(); break;
         case "history": f.messages.forEach(render); break;
         case "waiting": setState("waiting"); break;
         case "opened": setState("open"); flushOutbox(); break;

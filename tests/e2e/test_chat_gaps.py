@@ -6,6 +6,8 @@ when a later message arrives and asks the server for what it is missing — well
 safety sync.
 """
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -37,3 +39,19 @@ def test_a_message_the_broadcast_missed_is_filled_in_when_the_next_one_arrives(s
     assert (timezone.now() - started).total_seconds() < 10  # the gap, not the 30 s sync, fetched it
     texts = parent.locator("#log .msg.theirs").all_inner_texts()
     assert [t.split("\n")[-1] for t in texts] == ["Ensimmäinen.", "Tämä katosi matkalla.", "Kolmas."]
+
+
+def test_the_waiting_room_says_kindly_when_the_worker_is_late(site, new_context, worker, soon_booking):  # noqa: F811
+    booking, code = soon_booking
+    parent = new_context().new_page()
+    join_with_code(parent, site, code)
+    parent.locator("#waiting").wait_for(state="visible")
+    assert parent.locator("#waiting-late").is_hidden()  # before the start: nothing to worry about
+    # The start passes and the worker has not come (the booking is moved back in time to get there).
+    booking.start -= dt.timedelta(minutes=9)
+    booking.end -= dt.timedelta(minutes=9)
+    booking.save(update_fields=["start", "end"])
+    parent.reload()
+    parent.locator("#waiting-late").wait_for(state="visible", timeout=10000)
+    assert "Tuija" in parent.locator("#waiting-late").inner_text()
+    assert parent.locator("#waiting-late").get_attribute("role") == "status"  # read out once, politely
