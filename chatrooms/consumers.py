@@ -58,6 +58,7 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         self.role = None
         self.session_id = None
         self.echo = True
+        self.throttle = services.message_throttle()  # messages and syncs of this connection
         # Error messages in the language the visitor chose on the pages (Finnish unless they chose).
         cookies = self.scope.get("cookies") or {}
         chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
@@ -184,6 +185,8 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         return services.parent_check_window(booking=booking)
 
     async def on_message(self, frame):
+        if not self.throttle.allow():
+            raise ChatError("slow_down")
         message, created = await database_sync_to_async(services.message_post)(
             session=self.session, role=self.role, text=frame.get("text"), client_id=frame.get("client_id") or ""
         )
@@ -248,6 +251,8 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         after = frame.get("after")
         if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
             raise ChatError("bad_frame")
+        if not self.throttle.allow():
+            raise ChatError("slow_down")
         missed = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
         await self.send_json({"type": "history", "messages": [m.as_frame() for m in missed]})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from contextlib import nullcontext
 
 from django.conf import settings
@@ -32,6 +33,7 @@ class ChatError(Exception):
         "too_long": _("The message is too long."),
         "not_open": _("The worker has not opened the chat yet."),
         "bad_frame": _("The message could not be understood."),
+        "slow_down": _("You are sending messages very fast. Your message will be sent in a moment."),
         "unknown_type": _("Unknown message type."),
     }
 
@@ -46,6 +48,30 @@ class ChatError(Exception):
         if self.code == "too_long":
             return str(_("The message is too long (at most %(max)s characters).") % {"max": settings.CHAT_MESSAGE_MAX_CHARS})
         return str(text)
+
+
+class Throttle:
+    """A token bucket for one connection: ``burst`` frames at once, then ``rate`` per second.
+
+    Someone typing, however fast, never meets it; a script flooding the other side does, and gets a
+    ``slow_down`` error frame instead of filling the chat (and the database)."""
+
+    def __init__(self, *, rate: float, burst: int, clock=time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.stamp = float(burst), clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def message_throttle() -> Throttle:
+    return Throttle(rate=settings.CHAT_MESSAGES_PER_SECOND, burst=settings.CHAT_MESSAGE_BURST)
 
 
 def session_for(booking: Booking) -> ChatSession:

@@ -266,6 +266,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Domain knobs ---------------------------------------------------------------------------
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
+# Flood guard per connection: a burst of this many messages, then this many per second.
+CHAT_MESSAGE_BURST = env.int("CHAT_MESSAGE_BURST", default=10)
+CHAT_MESSAGES_PER_SECOND = env.float("CHAT_MESSAGES_PER_SECOND", default=2.0)
 # A code opens the chat this many minutes before the start ...
 JOIN_EARLY_MINUTES = env.int("JOIN_EARLY_MINUTES", default=10)
 # ... and the session counts as over this long after its scheduled end, unless ended earlier.

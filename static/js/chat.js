@@ -17,7 +17,7 @@
   var log = $("log"), composer = $("composer"), text = $("text"), conn = $("conn"), typingEl = $("typing");
   var presence = $("presence"), errorEl = $("error"), waiting = $("waiting"), endBtn = $("end"), ended = $("ended");
   var followOpen = $("followup-open"), follow = $("followup");
-  var lastId = 0, contigSeq = 0, aheadOfGap = {}, gapTimer = null;
+  var lastId = 0, contigSeq = 0, aheadOfGap = {}, gapTimer = null, slowTimer = null;
   var seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
   var storeKey = "chat-outbox-" + role + "-" + (root.dataset.booking || "p");
 
@@ -132,6 +132,12 @@
         case "followup_slots": showSlots(f.slots); break;
         case "followup_booked": showBooked(f); break;
         case "error":
+          if (f.code === "slow_down") {
+            // Too fast: the message stays in the outbox and goes again in a moment.
+            errorEl.textContent = f.message;
+            if (!slowTimer) slowTimer = setTimeout(function () { slowTimer = null; errorEl.textContent = ""; flushOutbox(); }, 2000);
+            break;
+          }
           if (f.client_id) { outbox = outbox.filter(function (m) { return m.client_id !== f.client_id; }); saveOutbox();
             var p = log.querySelector('[data-client-id="' + CSS.escape(f.client_id) + '"]'); if (p) p.remove(); }
           errorEl.textContent = f.message;

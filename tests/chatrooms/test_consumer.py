@@ -1,5 +1,6 @@
 """The chat WebSocket, through the real ASGI router (origin check, sessions, auth)."""
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -419,4 +420,30 @@ async def test_a_worker_joining_a_day_early_is_told_when_the_chat_opens_and_noth
     error, _ = await frames_until(staff, "error")
     assert error["code"] == "too_early" and error["opens"]
     assert not await database_sync_to_async(ChatSession.objects.filter(booking=booking).exists)()
+    await staff.disconnect()
+
+
+async def test_a_flood_of_messages_is_slowed_and_nothing_refused_is_stored(service, worker, settings):
+    settings.CHAT_MESSAGE_BURST = 5
+    settings.CHAT_MESSAGES_PER_SECOND = 2.0
+    booking, code = await database_sync_to_async(make_booking)(service, worker)
+    staff, _, _ = await join_worker(worker, booking.pk)
+    parent, _, _ = await join_parent(code)
+    for i in range(8):
+        await parent.send_json_to({"type": "message", "text": f"tulva {i}", "client_id": f"f{i}"})
+    answers = []
+    while len([a for a in answers if a["type"] in ("ack", "error")]) < 8:
+        answers.append(await parent.receive_json_from(timeout=5))
+    acks = [a for a in answers if a["type"] == "ack"]
+    slowed = [a for a in answers if a["type"] == "error"]
+    assert len(acks) == 5 and len(slowed) == 3
+    assert all(e["code"] == "slow_down" and e["client_id"] for e in slowed)
+    stored = await database_sync_to_async(lambda: list(Message.objects.values_list("text", flat=True)))()
+    assert sorted(stored) == [f"tulva {i}" for i in range(5)]
+    # The connection stays up, and after a moment the held-back message goes through.
+    await asyncio.sleep(0.6)
+    await parent.send_json_to({"type": "message", "text": "tulva 5", "client_id": "f5"})
+    ack, _ = await frames_until(parent, "ack")
+    assert ack["message"]["text"] == "tulva 5"
+    await parent.disconnect()
     await staff.disconnect()

@@ -104,3 +104,13 @@ def test_a_counter_saved_back_stale_does_not_block_the_chat(booking):
     message, created = services.message_post(session=session, role="worker", text="kolme")
     assert created and message.seq == 3
     assert list(Message.objects.filter(session=session).values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_the_flood_guard_lets_a_burst_through_then_a_steady_rate():
+    now = [0.0]
+    throttle = services.Throttle(rate=2.0, burst=3, clock=lambda: now[0])
+    assert [throttle.allow() for _ in range(4)] == [True, True, True, False]
+    now[0] += 0.5  # one more token after half a second at 2 per second
+    assert throttle.allow() and not throttle.allow()
+    now[0] += 60  # a quiet minute refills the burst, not more
+    assert [throttle.allow() for _ in range(4)] == [True, True, True, False]
