@@ -58,7 +58,7 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         self.role = None
         self.session_id = None
         self.echo = True
-        self.throttle = services.message_throttle()  # messages and syncs of this connection
+        self.throttle = services.message_throttle()  # messages, syncs and typing of this connection
         # Error messages in the language the visitor chose on the pages (Finnish unless they chose).
         cookies = self.scope.get("cookies") or {}
         chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
@@ -200,6 +200,8 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
             )
 
     async def on_typing(self, frame):
+        if not self.throttle.allow():
+            return  # a typing notice is not worth an error: a flood of them is simply not passed on
         await self.channel_layer.group_send(
             chat_group(self.booking.pk),
             {"type": "chat.typing", "role": self.role, "typing": bool(frame.get("typing", True)), "sender": self.channel_name},
