@@ -122,6 +122,11 @@ def bookings_create(request):
     cleaned = form.cleaned_data
     previous = None
     address = ratelimit.address_from_request(request)
+    if not ratelimit.booking_allowed(address):
+        response = error(429, "rate_limited", "Too many bookings from this client. Try again later.",
+                         retry_after=ratelimit.BOOKING_WINDOW_SECONDS)
+        response["Retry-After"] = str(ratelimit.BOOKING_WINDOW_SECONDS)
+        return response
     if cleaned.get("follow_up_of"):
         if ratelimit.is_blocked(address):
             return _rate_limited(address)
@@ -144,6 +149,7 @@ def bookings_create(request):
         if exc.code == "slot_taken":
             return error(409, exc.code, exc.message, alternatives=[s.as_json() for s in exc.alternatives])
         return error(400, "invalid", "Invalid booking.", fields={exc.field or "start": [exc.message]})
+    ratelimit.register_booking(address)
     body = booking_json(new.booking)
     body["code"] = new.code
     response = JsonResponse(body, status=201)

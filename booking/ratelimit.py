@@ -1,4 +1,4 @@
-"""Rate limit for code entry (join page, look-up, cancel, WebSocket join, API).
+"""Rate limits: code entry (join page, look-up, cancel, WebSocket join, API), and new bookings.
 
 Failures are counted per client in the cache (never in the database) under a keyed hash of the
 client's address, so no address is stored anywhere in clear. After CODE_ATTEMPTS_LIMIT wrong codes
@@ -81,11 +81,30 @@ def register_failure(address: str) -> int:
     return failures
 
 
-def _count_failure(key: str) -> int:
-    if cache.add(key, 1, timeout=settings.CODE_ATTEMPTS_WINDOW_SECONDS):
+def _count_failure(key: str, window: int | None = None) -> int:
+    window = window or settings.CODE_ATTEMPTS_WINDOW_SECONDS
+    if cache.add(key, 1, timeout=window):
         return 1
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=settings.CODE_ATTEMPTS_WINDOW_SECONDS)
+        cache.add(key, 1, timeout=window)
         return 1
+
+
+# New bookings per client: a person books one time, maybe two; a script booking out a whole week
+# (the helpline has few times to give) is stopped after BOOKINGS_PER_CLIENT_PER_HOUR. Counted in the
+# cache under a keyed hash of the address, like the code attempts; nothing in the database.
+BOOKING_WINDOW_SECONDS = 3600
+
+
+def _booking_key(address: str | None) -> str:
+    return "bookings:" + client_key(address).split(":", 1)[1]
+
+
+def booking_allowed(address: str) -> bool:
+    return cache.get(_booking_key(address), 0) < settings.BOOKINGS_PER_CLIENT_PER_HOUR
+
+
+def register_booking(address: str) -> int:
+    return _count_failure(_booking_key(address), window=BOOKING_WINDOW_SECONDS)

@@ -102,9 +102,13 @@ def confirm(request, slug):
     form = BookingForm(service=service)
     error = None
     alternatives = []
+    status = 200
     if request.method == "POST":
         form = BookingForm(request.POST, service=service)
-        if form.is_valid():
+        address = ratelimit.address_from_request(request)
+        if not ratelimit.booking_allowed(address):
+            error, status = _("You have just made several bookings. You can book again in an hour."), 429
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 new = services.booking_create(
@@ -121,6 +125,7 @@ def confirm(request, slug):
                 else:
                     error, alternatives = exc.message, exc.alternatives
             else:
+                ratelimit.register_booking(address)
                 return _done(request, new)
     context = {
         "service": service,
@@ -131,7 +136,9 @@ def confirm(request, slug):
         "error": error,
         "alternatives": alternatives,
     }
-    return render(request, "booking/confirm.html", context, status=409 if error else 200)
+    if error and status == 200:
+        status = 409
+    return render(request, "booking/confirm.html", context, status=status)
 
 
 def ics_url(booking: Booking) -> str:

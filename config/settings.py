@@ -276,6 +276,8 @@ SESSION_GRACE_MINUTES = env.int("SESSION_GRACE_MINUTES", default=15)
 # Code entry: after this many wrong codes from one client in the window, entry is refused.
 CODE_ATTEMPTS_LIMIT = env.int("CODE_ATTEMPTS_LIMIT", default=10)
 CODE_ATTEMPTS_WINDOW_SECONDS = env.int("CODE_ATTEMPTS_WINDOW_SECONDS", default=900)
+# New bookings per client per hour (web and API): one person cannot book out a week of times.
+BOOKINGS_PER_CLIENT_PER_HOUR = env.int("BOOKINGS_PER_CLIENT_PER_HOUR", default=5)
 # How long after it closes a chat's messages and the parent's free text are deleted.
 PURGE_AFTER_MINUTES = env.int("PURGE_AFTER_MINUTES", default=60)
 # A parent who has not come this long after the start is recorded as a no-show.

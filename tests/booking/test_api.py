@@ -120,3 +120,18 @@ def test_the_code_never_appears_in_a_url_or_is_cached(client, service, worker):
     response = post(client, "/api/v1/bookings/", {"service": "vanhempainpuhelin", "start": "2026-11-23T10:00:00+02:00", "nickname": "A"})
     assert response["Cache-Control"] == "no-store"
     assert client.get("/api/v1/bookings/lookup").status_code == 405
+
+
+def test_one_client_cannot_book_out_the_week(client, service, worker, make_worker, add_availability, settings):
+    settings.BOOKINGS_PER_CLIENT_PER_HOUR = 3
+    for weekday in range(5):
+        add_availability(worker, service, weekday, "08:00", "16:00")
+    starts = [f"2026-11-2{d}T{h}:00:00+02:00" for d in (3, 4) for h in (10, 11)]
+    made = [post(client, "/api/v1/bookings/", {"service": "vanhempainpuhelin", "start": s, "nickname": "Botti"}) for s in starts]
+    assert [r.status_code for r in made] == [201, 201, 201, 429]
+    refused = made[-1]
+    assert refused.json()["error"]["code"] == "rate_limited" and int(refused["Retry-After"]) > 0
+    assert Booking.objects.count() == 3
+    # Another parent (another address) books as usual.
+    other = post(client.__class__(REMOTE_ADDR="10.9.8.7"), "/api/v1/bookings/", {"service": "vanhempainpuhelin", "start": starts[-1], "nickname": "Äiti"})
+    assert other.status_code == 201

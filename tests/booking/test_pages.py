@@ -154,3 +154,13 @@ def test_service_name_in_the_chosen_language_with_finnish_as_fallback(client, se
 def test_confirmation_links_to_the_join_page(client, service, worker):
     response = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"})
     assert soup(response).select_one("main ol a[href$='/join/']") is not None
+
+
+def test_the_booking_page_stops_one_client_booking_time_after_time(client, service, worker, add_availability, settings):
+    settings.BOOKINGS_PER_CLIENT_PER_HOUR = 1
+    add_availability(worker, service, 0, "08:00", "16:00")
+    first = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"})
+    assert first.status_code == 200 and soup(first).select_one("[data-testid=booking-code]")
+    second = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T11:00:00+02:00", "nickname": "A", "privacy": "on"})
+    assert second.status_code == 429 and "tunnin kuluttua" in second.content.decode()
+    assert Booking.objects.count() == 1
