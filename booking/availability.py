@@ -153,3 +153,48 @@ def booking_move(*, actor, booking: Booking, start: dt.datetime, message: str = 
 
     events.booking_changed(booking)
     return booking
+
+
+def hand_over_candidates(booking: Booking) -> list:
+    """Workers of the booking's service who are free at its very time (the minimum notice does not
+    apply: a worker falling ill in the morning is exactly when this is needed)."""
+    from staff.models import User
+
+    notice = dt.timedelta(minutes=booking.service.min_notice_minutes)
+    now = min(timezone.now(), booking.start - notice)
+    workers = User.objects.filter(pk__in=booking.service.workers.values("pk"), is_active=True).exclude(pk=booking.worker_id)
+    return [
+        w for w in workers.order_by("pseudonym")
+        if selectors.slot_is_free(service=booking.service, worker=w, start=booking.start, now=now)
+    ]
+
+
+def booking_hand_over(*, actor, booking: Booking, worker, message: str = "") -> Booking:
+    """Give an appointment to another worker at the same time (say, the worker fell ill). The parent's
+    code stays valid; the look-up shows the new worker's pseudonym and the message; both workers'
+    dashboards update."""
+    from chatrooms.models import ChatSession
+    from staff.models import User
+
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk__in=[booking.worker_id, worker.pk]).order_by("pk").count()
+        booking = Booking.objects.select_for_update().select_related("service", "worker").get(pk=booking.pk)
+        opened = ChatSession.objects.filter(booking=booking, opened_at__isnull=False).exists()
+        if booking.status != Booking.Status.BOOKED or opened:
+            raise services.BookingError("not_cancellable")
+        if worker not in hand_over_candidates(booking):
+            raise services.BookingError("slot_taken", field="worker")
+        previous = booking.worker
+        booking.worker = worker
+        booking.cancel_message = services.clean_text(message, max_length=300, single_line=False)[:300]
+        booking.save(update_fields=["worker", "cancel_message"])
+        audit.log(
+            actor=actor, action="hand_over", target_worker=previous,
+            summary=f"booking {booking.pk}: {previous.display_name} → {worker.display_name}",
+        )
+    from . import events
+
+    events.booking_changed(booking)
+    events.notify_worker(previous.pk, {"kind": "booking", "booking": booking.pk, "status": "handed_over",
+                                       "start": booking.start.isoformat()})
+    return booking

@@ -50,6 +50,18 @@ class MoveForm(forms.Form):
         return timezone.make_aware(value.replace(tzinfo=None)) if value.tzinfo is None else value
 
 
+class HandOverForm(forms.Form):
+    worker = forms.ModelChoiceField(label=_("Worker"), queryset=None, empty_label=None)
+    message = forms.CharField(label=_("Message to the parent"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import User
+
+        self.fields["worker"].queryset = User.objects.filter(pk__in=[w.pk for w in candidates]).order_by("pseudonym")
+        self.fields["worker"].label_from_instance = lambda w: w.display_name
+
+
 class CancelForm(forms.Form):
     message = forms.CharField(label=_("Message to the parent"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -93,6 +93,7 @@ class AuditEntry(models.Model):
         TIME_OFF = "time_off", _("Time off changed")
         CANCEL = "cancel", _("Appointment cancelled")
         MOVE = "move", _("Appointment moved")
+        HAND_OVER = "hand_over", _("Appointment handed over")
         ROLE = "role", _("Role changed")
         EXPORT = "export", _("Statistics exported")
         FLAG = "flag", _("Contact flagged")

@@ -26,7 +26,7 @@ from booking.views import ics_response
 from chatrooms.models import SavedReply
 
 from . import audit
-from .forms import AvailabilityForm, CancelForm, DecisionForm, MoveForm, SavedReplyForm, TimeOffForm, week_start
+from .forms import AvailabilityForm, CancelForm, DecisionForm, HandOverForm, MoveForm, SavedReplyForm, TimeOffForm, week_start
 from .models import User, new_feed_token
 from .permissions import can_manage_worker, coordinator_required
 
@@ -278,6 +278,9 @@ def booking_manage(request, booking_id):
     """Move or cancel an appointment (coordinator). The parent sees the change and the message
     when they look their code up."""
     booking = get_object_or_404(Booking.objects.select_related("service", "worker"), pk=booking_id)
+    candidates = availability_services.hand_over_candidates(booking) if booking.status == Booking.Status.BOOKED else []
+    action = request.POST.get("action")
+    hand_form = HandOverForm(request.POST if action == "hand_over" else None, prefix="h", candidates=candidates)
     move_form = MoveForm(request.POST or None, prefix="m") if request.POST.get("action") == "move" else MoveForm(prefix="m")
     cancel_form = CancelForm(request.POST or None, prefix="c") if request.POST.get("action") == "cancel" else CancelForm(prefix="c")
     if request.method == "POST":
@@ -288,6 +291,13 @@ def booking_manage(request, booking_id):
                 )
                 messages.success(request, _("The appointment was moved."))
                 return redirect("staff:team")
+            if action == "hand_over" and hand_form.is_valid():
+                availability_services.booking_hand_over(
+                    actor=request.user, booking=booking, worker=hand_form.cleaned_data["worker"],
+                    message=hand_form.cleaned_data["message"],
+                )
+                messages.success(request, _("The appointment was handed over."))
+                return redirect("staff:team")
             if request.POST.get("action") == "cancel" and cancel_form.is_valid():
                 booking_services.booking_cancel(booking=booking, by_staff=True, message=cancel_form.cleaned_data["message"])
                 audit.log(actor=request.user, action="cancel", target_worker=booking.worker, summary=f"booking {booking.pk}")
@@ -295,4 +305,8 @@ def booking_manage(request, booking_id):
                 return redirect("staff:team")
         except booking_services.BookingError as exc:
             messages.error(request, exc.message)
-    return render(request, "staff/booking_manage.html", {"booking": booking, "move_form": move_form, "cancel_form": cancel_form})
+    return render(
+        request,
+        "staff/booking_manage.html",
+        {"booking": booking, "move_form": move_form, "cancel_form": cancel_form, "hand_form": hand_form, "candidates": candidates},
+    )

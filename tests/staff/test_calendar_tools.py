@@ -205,3 +205,44 @@ def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service
     page = BeautifulSoup(client.get("/staff/").content, "html.parser")
     assert page.select_one(f"a[href='/staff/chat/{booking.pk}/']") is not None
     assert client.get(f"/staff/chat/{booking.pk}/").status_code == 200
+
+
+def test_coordinator_hands_an_appointment_to_a_free_colleague_when_its_worker_falls_ill(
+    client, service, worker, make_worker, add_availability, time_machine
+):
+    new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
+    sanna, mikko = make_worker("Sanna"), make_worker("Mikko")
+    for colleague in (sanna, mikko):
+        add_availability(colleague, service, 0, "10:00", "13:00")
+    services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=mikko, nickname="M")  # Mikko is busy then
+    # The morning of the appointment, inside the service's minimum notice: exactly when it is needed.
+    time_machine.move_to(local(2026, 11, 23, 10, 30), tick=False)
+    coordinator = make_worker("K", role=User.Role.COORDINATOR)
+    client.force_login(coordinator)
+    page = BeautifulSoup(client.get(f"/staff/booking/{new.booking.pk}/").content, "html.parser")
+    offered = [o.get_text() for o in page.select("select[name='h-worker'] option")]
+    assert offered == ["Sanna"]  # not Tuija herself, not Mikko who is busy
+    refused = client.post(f"/staff/booking/{new.booking.pk}/", {"action": "hand_over", "h-worker": mikko.pk})
+    assert refused.status_code == 200 and Booking.objects.get(pk=new.booking.pk).worker == worker
+    response = client.post(
+        f"/staff/booking/{new.booking.pk}/", {"action": "hand_over", "h-worker": sanna.pk, "h-message": "Sanna ottaa sinut vastaan."}
+    )
+    assert response.status_code == 302
+    looked = client.post("/api/v1/bookings/lookup", {"code": new.code}, content_type="application/json").json()
+    assert looked["worker"]["pseudonym"] == "Sanna" and looked["message"] == "Sanna ottaa sinut vastaan."
+    assert looked["start"] == "2026-11-23T11:00:00+02:00"
+    assert AuditEntry.objects.filter(action="hand_over", target_worker=worker).exists()
+
+
+def test_an_appointment_whose_chat_is_open_is_not_handed_over(service, worker, make_worker, add_availability, time_machine):
+    from booking import availability
+    from chatrooms import services as chat
+
+    new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N").booking
+    sanna = make_worker("Sanna")
+    add_availability(sanna, service, 0, "10:00", "13:00")
+    time_machine.move_to(local(2026, 11, 23, 10, 55), tick=False)
+    chat.session_join(booking=new, role="worker")
+    with pytest.raises(services.BookingError):
+        availability.booking_hand_over(actor=worker, booking=new, worker=sanna)
+    assert Booking.objects.get(pk=new.pk).worker == worker
