@@ -34,7 +34,14 @@ def test_staff_pages_have_no_accessibility_violations(live_server_url, new_conte
 
     coordinator = make_worker("Koordinaattori", role=User.Role.COORDINATOR)
     page = login_worker(new_context(), site, coordinator)
-    for path, name in [("/staff/team/?view=week", "team calendar"), ("/staff/reports/", "report")]:
+    ahead = Booking.objects.create(
+        service=service, worker=worker, start=start + dt.timedelta(days=3), end=start + dt.timedelta(days=3, minutes=45), code_hash="a11y-ahead"
+    )
+    for path, name in [
+        ("/staff/team/?view=week", "team calendar"),
+        ("/staff/reports/", "report"),
+        (f"/staff/booking/{ahead.pk}/", "move, hand over or cancel"),
+    ]:
         page.goto(site + path)
         assert_accessible(page, name)
 
