@@ -16,4 +16,5 @@ urlpatterns = [
     path("saved-replies/", views.saved_replies, name="saved-replies"),
     path("team/", views.team, name="team"),
     path("booking/<int:booking_id>/", views.booking_manage, name="booking-manage"),
+    path("team/hand-over/<int:worker_id>/<str:day>/", views.hand_over_day, name="hand-over-day"),
 ]

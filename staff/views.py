@@ -274,6 +274,45 @@ def team(request):
 
 
 @coordinator_required
+def hand_over_day(request, worker_id, day):
+    """A worker is ill: give each of their appointments that day to a colleague free at the same time,
+    in one go. Each row offers only the colleagues free then; "keep" leaves an appointment as it is."""
+    worker = get_object_or_404(User, pk=worker_id)
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+    tz = timezone.get_current_timezone()
+    lo = dt.datetime.combine(date, dt.time.min, tzinfo=tz)
+    bookings = list(
+        Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, start__gte=lo, start__lt=lo + dt.timedelta(days=1))
+        .exclude(chat__opened_at__isnull=False)
+        .select_related("service", "worker")
+        .order_by("start")
+    )
+    rows = [{"booking": b, "candidates": availability_services.hand_over_candidates(b)} for b in bookings]
+    if request.method == "POST":
+        note = request.POST.get("message", "")[:300]
+        done, failed = 0, 0
+        for row in rows:
+            choice = request.POST.get(f"to-{row['booking'].pk}", "")
+            target = next((w for w in row["candidates"] if str(w.pk) == choice), None)
+            if target is None:
+                continue
+            try:
+                availability_services.booking_hand_over(actor=request.user, booking=row["booking"], worker=target, message=note)
+                done += 1
+            except booking_services.BookingError:
+                failed += 1
+        if done:
+            messages.success(request, _("%(count)s appointments were handed over.") % {"count": done})
+        if failed:
+            messages.error(request, _("%(count)s appointments could not be handed over: the colleague was no longer free.") % {"count": failed})
+        return redirect(f"{reverse('staff:team')}?view=day&date={date:%Y-%m-%d}")
+    return render(request, "staff/hand_over_day.html", {"worker": worker, "date": date, "rows": rows})
+
+
+@coordinator_required
 def booking_manage(request, booking_id):
     """Move or cancel an appointment (coordinator). The parent sees the change and the message
     when they look their code up."""

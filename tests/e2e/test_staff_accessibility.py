@@ -41,6 +41,7 @@ def test_staff_pages_have_no_accessibility_violations(live_server_url, new_conte
         ("/staff/team/?view=week", "team calendar"),
         ("/staff/reports/", "report"),
         (f"/staff/booking/{ahead.pk}/", "move, hand over or cancel"),
+        (f"/staff/team/hand-over/{worker.pk}/{timezone.localtime(ahead.start):%Y-%m-%d}/", "hand over the day"),
     ]:
         page.goto(site + path)
         assert_accessible(page, name)

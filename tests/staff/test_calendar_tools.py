@@ -246,3 +246,29 @@ def test_an_appointment_whose_chat_is_open_is_not_handed_over(service, worker, m
     with pytest.raises(services.BookingError):
         availability.booking_hand_over(actor=worker, booking=new, worker=sanna)
     assert Booking.objects.get(pk=new.pk).worker == worker
+
+
+def test_coordinator_hands_over_a_sick_workers_whole_day_in_one_go(client, service, worker, make_worker, add_availability):
+    first = services.booking_create(service=service, start=local(2026, 11, 23, 10), worker=worker, nickname="A")
+    second = services.booking_create(service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
+    kept = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="C")
+    sanna = make_worker("Sanna")
+    add_availability(sanna, service, 0, "10:00", "13:00")
+    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    team = BeautifulSoup(client.get("/staff/team/?view=day&date=2026-11-23").content, "html.parser")
+    link = team.find("a", href=f"/staff/team/hand-over/{worker.pk}/2026-11-23/")
+    assert link is not None
+    page = BeautifulSoup(client.get(link["href"]).content, "html.parser")
+    assert len(page.select("select[name^='to-']")) == 3
+    response = client.post(
+        link["href"],
+        {f"to-{first.booking.pk}": sanna.pk, f"to-{second.booking.pk}": sanna.pk, f"to-{kept.booking.pk}": "", "message": "Tuija sairastui."},
+    )
+    assert response.status_code == 302 and "date=2026-11-23" in response["Location"]
+    assert {b.nickname: b.worker.pseudonym for b in Booking.objects.all()} == {"A": "Sanna", "B": "Sanna", "C": "Tuija"}
+    looked = client.post("/api/v1/bookings/lookup", {"code": first.code}, content_type="application/json").json()
+    assert looked["worker"]["pseudonym"] == "Sanna" and looked["message"] == "Tuija sairastui."
+    assert AuditEntry.objects.filter(action="hand_over").count() == 2
+    # A worker cannot use the page.
+    client.force_login(worker)
+    assert client.get(link["href"]).status_code == 403
