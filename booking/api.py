@@ -22,11 +22,14 @@ def error(status: int, code: str, message: str, **extra) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
 
 
-def _rate_limited(address: str) -> JsonResponse:
-    wait = ratelimit.retry_after(address)
-    response = error(429, "rate_limited", "Too many attempts. Try again later.", retry_after=wait)
+def _too_many(message: str, wait: int) -> JsonResponse:
+    response = error(429, "rate_limited", message, retry_after=wait)
     response["Retry-After"] = str(wait)
     return response
+
+
+def _rate_limited(address: str) -> JsonResponse:
+    return _too_many("Too many attempts. Try again later.", ratelimit.retry_after(address))
 
 
 def _json_body(request):
@@ -123,10 +126,7 @@ def bookings_create(request):
     previous = None
     address = ratelimit.address_from_request(request)
     if not ratelimit.booking_allowed(address):
-        response = error(429, "rate_limited", "Too many bookings from this client. Try again later.",
-                         retry_after=ratelimit.BOOKING_WINDOW_SECONDS)
-        response["Retry-After"] = str(ratelimit.BOOKING_WINDOW_SECONDS)
-        return response
+        return _too_many("Too many bookings from this client. Try again later.", ratelimit.BOOKING_WINDOW_SECONDS)
     if cleaned.get("follow_up_of"):
         if ratelimit.is_blocked(address):
             return _rate_limited(address)

@@ -162,11 +162,11 @@ def hand_over_candidates(booking: Booking) -> list:
 
     notice = dt.timedelta(minutes=booking.service.min_notice_minutes)
     now = min(timezone.now(), booking.start - notice)
-    workers = User.objects.filter(pk__in=booking.service.workers.values("pk"), is_active=True).exclude(pk=booking.worker_id)
-    return [
-        w for w in workers.order_by("pseudonym")
-        if selectors.slot_is_free(service=booking.service, worker=w, start=booking.start, now=now)
-    ]
+    day = booking.start.astimezone(selectors.TZ).date()
+    # One free-time search over all the service's workers, not one per colleague.
+    free = selectors.free_slots(service=booking.service, start_date=day, end_date=day, now=now)
+    ids = {s.worker_id for s in free if s.start == booking.start and s.worker_id != booking.worker_id}
+    return list(User.objects.filter(pk__in=ids).order_by("pseudonym"))
 
 
 def booking_hand_over(*, actor, booking: Booking, worker, message: str = "") -> Booking:

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 
-def client_key(address: str | None) -> str:
+def client_key(address: str | None, prefix: str = "codeattempts") -> str:
     digest = hmac.new(settings.SECRET_KEY.encode(), (address or "unknown").encode(), hashlib.sha256).hexdigest()
-    return f"codeattempts:{digest[:32]}"
+    return f"{prefix}:{digest[:32]}"
 
 
 def address_from_request(request) -> str:
@@ -74,14 +74,14 @@ def is_blocked(address: str) -> bool:
 
 def register_failure(address: str) -> int:
     key = client_key(address)
-    failures = _count_failure(key)
+    failures = _count(key)
     delay = delay_after(failures)
     if delay:
         cache.set(key + ":until", time.time() + delay, timeout=int(delay) + 1)
     return failures
 
 
-def _count_failure(key: str, window: int | None = None) -> int:
+def _count(key: str, window: int | None = None) -> int:
     window = window or settings.CODE_ATTEMPTS_WINDOW_SECONDS
     if cache.add(key, 1, timeout=window):
         return 1
@@ -98,13 +98,9 @@ def _count_failure(key: str, window: int | None = None) -> int:
 BOOKING_WINDOW_SECONDS = 3600
 
 
-def _booking_key(address: str | None) -> str:
-    return "bookings:" + client_key(address).split(":", 1)[1]
-
-
 def booking_allowed(address: str) -> bool:
-    return cache.get(_booking_key(address), 0) < settings.BOOKINGS_PER_CLIENT_PER_HOUR
+    return cache.get(client_key(address, "bookings"), 0) < settings.BOOKINGS_PER_CLIENT_PER_HOUR
 
 
 def register_booking(address: str) -> int:
-    return _count_failure(_booking_key(address), window=BOOKING_WINDOW_SECONDS)
+    return _count(client_key(address, "bookings"), window=BOOKING_WINDOW_SECONDS)

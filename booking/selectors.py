@@ -264,6 +264,5 @@ def booking_by_code(code: str) -> Booking | None:
 
 def join_window(booking: Booking) -> tuple[dt.datetime, dt.datetime]:
     """When a parent's code opens the chat: from a little before the start until the session is over."""
-    opens = booking.start - dt.timedelta(minutes=settings.JOIN_EARLY_MINUTES)
     closes = booking.end + dt.timedelta(minutes=settings.SESSION_GRACE_MINUTES)
-    return opens, closes
+    return booking.chat_opens, closes

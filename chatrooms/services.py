@@ -128,9 +128,8 @@ def worker_booking(*, user, booking_id, now: dt.datetime | None = None) -> Booki
         raise ChatError("cancelled")
     # The worker's first join opens the chat and "end" ends the appointment for good, so neither may
     # happen days early by a stray click: the worker's door opens when the parent's does.
-    opens, _closes = selectors.join_window(booking)
-    if (now or timezone.now()) < opens:
-        raise ChatError("too_early", opens=opens)
+    if (now or timezone.now()) < booking.chat_opens:
+        raise ChatError("too_early", opens=booking.chat_opens)
     return booking
 
 
