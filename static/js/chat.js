@@ -69,11 +69,10 @@
     meta.textContent = who(m.role) + (m.sent_at ? " · " + hhmm(m.sent_at) : " · " + t.i18nSending);
     var body = document.createElement("p"); body.textContent = m.text;
     li.appendChild(meta); li.appendChild(body);
-    if (!pending) {
-      // In the order they were stored: a message fetched late (after a gap) goes where it belongs.
-      var later = m.id && Array.prototype.find.call(log.children, function (el) { return el.dataset.id && +el.dataset.id > m.id; });
-      if (later) log.insertBefore(li, later); else log.appendChild(li);
-    }
+    // In the order they were stored: a message fetched late (after a gap) goes where it belongs.
+    var later = !pending && m.id ? Array.prototype.find.call(log.children, function (el) { return el.dataset.id && +el.dataset.id > m.id; }) : null;
+    if (later) log.insertBefore(li, later);
+    else if (!pending) log.appendChild(li);
     if (!later) li.scrollIntoView({block: "end"});
   }
 
