@@ -4,6 +4,7 @@ recognisable (service slug 'bench-*', worker emails '@bench.invalid') and delete
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 
 def reset() -> None:
@@ -65,9 +66,14 @@ def worker_session_cookie(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from booking.actors import AUTH_RECORDS_SESSION_KEY, AUTH_RECORDS_USER_SESSION_KEY
+
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # As allauth leaves it after the password and the TOTP code: sockets refuse a session without it.
+    store[AUTH_RECORDS_SESSION_KEY] = [{"method": "password", "at": time.time()}, {"method": "mfa", "at": time.time(), "type": "totp"}]
+    store[AUTH_RECORDS_USER_SESSION_KEY] = str(user.pk)
     store.create()
     return store.session_key

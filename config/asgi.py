@@ -11,11 +11,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 import chatrooms.routing  # noqa: E402
+from staff.middleware import StaffMFAChannelsMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(chatrooms.routing.websocket_urlpatterns))),
+        # Both sockets see a signed-in staff member only when the session passed the second factor.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(StaffMFAChannelsMiddleware(URLRouter(chatrooms.routing.websocket_urlpatterns)))
+        ),
     }
 )
 

@@ -185,12 +185,24 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "staff.adapters.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,10/15m/key", "login": "30/m/ip"}
+# Every form that checks a password is limited like the sign-in: wrong passwords at sign-in (the
+# admin signs in here too, config/urls.py), and for a signed-in session the password asked again
+# before security changes and the old password when changing it. TOTP codes count as sign-in failures.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/5m/ip,10/15m/key",
+    "login": "30/m/ip",
+    "reauthenticate": "5/5m/user",
+    "change_password": "5/5m/user",
+}
 ACCOUNT_SESSION_REMEMBER = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MLL ajanvarauschat"
-# Every staff account must set up TOTP before any staff page or chat works. Only a local demo may
-# turn this off; a deployment never should.
+MFA_ADAPTER = "staff.adapters.StaffMFAAdapter"
+# A right TOTP code used a second time is refused saying so, not as "Incorrect code".
+MFA_FORMS = {"authenticate": "staff.mfa_forms.AuthenticateForm", "reauthenticate": "staff.mfa_forms.ReauthenticateForm"}
+# Every staff account must set up TOTP before any staff page or chat works, and a session counts as
+# signed in only after it passed the code (docs/security.md, "Two-factor authentication"). Only a
+# local demo may turn this off; a deployment never should.
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -33,6 +33,44 @@ def totp_now(secret: str) -> str:
     return pyotp.TOTP(secret).now()
 
 
+def mfa_session(user, *, mfa: bool = True):
+    """A saved session signed in as ``user``, as allauth leaves it after a full sign-in: the password
+    step and (with ``mfa``) the second factor recorded. ``mfa=False`` is a password-only session, the
+    kind staff pages and both sockets must refuse. Returns the ``SessionStore``; its ``session_key``
+    is the value of the ``sessionid`` cookie (for WebSocket and browser tests)."""
+    import time
+
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from booking.actors import AUTH_RECORDS_SESSION_KEY, AUTH_RECORDS_USER_SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    records = [{"method": "password", "at": time.time(), "email": user.email}]
+    if mfa:
+        records.append({"method": "mfa", "at": time.time(), "type": "totp"})
+    store[AUTH_RECORDS_SESSION_KEY] = records
+    store[AUTH_RECORDS_USER_SESSION_KEY] = str(user.pk)
+    store.create()
+    return store
+
+
+def staff_login(client, user, *, mfa: bool = True):
+    """Sign ``client`` in as ``user`` the way allauth does after password and TOTP code (what
+    ``client.force_login`` alone no longer is: a session without the second factor gets no staff
+    page). Returns the client."""
+    from django.conf import settings
+
+    store = mfa_session(user, mfa=mfa)
+    client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    return client
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL and Redis tests run in CI (DATABASE_URL / REDIS_URL set) and skip, saying why, elsewhere.

@@ -6,13 +6,13 @@ import datetime as dt
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 from django.utils import timezone
 
 from booking import codes, selectors
 from booking.models import Availability, Booking
 from chatrooms.models import ChatSession, Message
 from config.asgi import application
+from tests.conftest import mfa_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
 ORIGIN = (b"origin", b"http://localhost")
@@ -29,9 +29,7 @@ def make_booking(service, worker, *, minutes_from_now=5, length=45):
 
 
 def session_cookie(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+    return f"sessionid={mfa_session(user).session_key}".encode()
 
 
 async def connect(cookie: bytes | None = None):

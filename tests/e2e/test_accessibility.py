@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from booking import codes
 from booking.models import Booking
+from tests.conftest import staff_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -68,7 +69,7 @@ def soon_booking(worker, service):
 def staff_context(new_context, site, user):
     """A browser context signed in as ``user`` (session made server-side, so MFA flows do not matter)."""
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     context = new_context()
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}])
     return context

@@ -165,23 +165,17 @@ def make_room(service, worker):
     """A booking open for joining now, its code, and a signed-in session cookie for its worker."""
     import datetime as dt
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from booking import codes
     from booking.models import Booking
+    from tests.conftest import mfa_session
 
     code = codes.generate()
     start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=2)
     booking = Booking.objects.create(service=service, worker=worker, start=start, end=start + dt.timedelta(minutes=45),
                                      nickname="p", code_hash=codes.hash_code(code))
-    store = SessionStore()
-    store[SESSION_KEY] = str(worker.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = worker.get_session_auth_hash()
-    store.create()
+    store = mfa_session(worker)  # signed in with password and TOTP code
     from django.db import connection
 
     connection.close()  # this runs in a helper thread: leave no connection behind

@@ -6,6 +6,7 @@ import pytest
 
 from hours.models import Channel, WeeklyHours
 from staff.models import User
+from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client, make_worker):
     admin = make_worker("Admin", role=User.Role.ADMIN)  # with two-factor set up, as every staff account
-    client.force_login(admin)
+    staff_login(client, admin)
     return client
 
 

@@ -3,6 +3,8 @@
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.conftest import staff_login
+
 pytestmark = pytest.mark.django_db
 
 
@@ -47,7 +49,7 @@ def _first_free(service):
 
 
 def test_staff_pages_have_no_quick_exit(client, worker):
-    client.force_login(worker)
+    staff_login(client, worker)
     assert quick_exit(client.get("/staff/")) is None
 
 

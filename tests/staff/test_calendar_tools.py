@@ -9,7 +9,7 @@ from icalendar import Calendar
 from booking import selectors, services
 from booking.models import Availability, AvailabilityException, Booking
 from staff.models import AuditEntry, User
-from tests.conftest import local
+from tests.conftest import local, staff_login
 
 pytestmark = pytest.mark.django_db
 NOW = local(2026, 11, 16, 8, 0)
@@ -26,7 +26,7 @@ def monday_booking(service, worker):
 
 
 def test_worker_adds_availability_and_parents_see_the_new_times(client, service, worker):
-    client.force_login(worker)
+    staff_login(client, worker)
     response = client.post(
         "/staff/availability/",
         {"form": "availability", "a-service": service.pk, "a-weekday": 5, "a-start_time": "09:00", "a-end_time": "11:00"},
@@ -38,7 +38,7 @@ def test_worker_adds_availability_and_parents_see_the_new_times(client, service,
 
 
 def test_removing_availability_with_a_booking_asks_first_and_changes_nothing(client, worker, monday_booking):
-    client.force_login(worker)
+    staff_login(client, worker)
     rule = Availability.objects.get(worker=worker, weekday=0)
     response = client.post("/staff/availability/", {"form": "delete_rule", "rule": rule.pk})
     assert response.status_code == 409
@@ -49,7 +49,7 @@ def test_removing_availability_with_a_booking_asks_first_and_changes_nothing(cli
 
 
 def test_worker_keeps_the_booking_when_removing_availability(client, worker, monday_booking):
-    client.force_login(worker)
+    staff_login(client, worker)
     rule = Availability.objects.get(worker=worker, weekday=0)
     client.post("/staff/availability/", {"form": "delete_rule", "rule": rule.pk, "decision": "keep"})
     assert not Availability.objects.filter(pk=rule.pk).exists()
@@ -57,7 +57,7 @@ def test_worker_keeps_the_booking_when_removing_availability(client, worker, mon
 
 
 def test_worker_cancels_the_booking_with_a_message_the_parent_sees(client, worker, monday_booking):
-    client.force_login(worker)
+    staff_login(client, worker)
     rule = Availability.objects.get(worker=worker, weekday=0)
     client.post(
         "/staff/availability/",
@@ -69,7 +69,7 @@ def test_worker_cancels_the_booking_with_a_message_the_parent_sees(client, worke
 
 
 def test_time_off_over_a_booking_is_a_conflict_too(client, worker, monday_booking):
-    client.force_login(worker)
+    staff_login(client, worker)
     data = {"form": "time_off", "t-start": "2026-11-23T00:00", "t-end": "2026-11-24T00:00", "t-reason": "loma"}
     assert client.post("/staff/availability/", data).status_code == 409
     assert not AvailabilityException.objects.exists()
@@ -79,7 +79,7 @@ def test_time_off_over_a_booking_is_a_conflict_too(client, worker, monday_bookin
 
 
 def test_blocking_a_single_slot(client, service, worker):
-    client.force_login(worker)
+    staff_login(client, worker)
     client.post("/staff/availability/", {"form": "block_slot", "start": "2026-11-24T10:00:00+02:00", "service": service.pk})
     day = selectors.free_slots(service=service, start_date=dt.date(2026, 11, 24), end_date=dt.date(2026, 11, 24))
     assert [s.start for s in day] == [local(2026, 11, 24, 11), local(2026, 11, 24, 12)]
@@ -87,7 +87,7 @@ def test_blocking_a_single_slot(client, service, worker):
 
 def test_calendar_shows_appointments_free_times_and_follow_ups(client, service, worker, monday_booking):
     services.followup_create(previous=monday_booking, start=local(2026, 11, 24, 10))
-    client.force_login(worker)
+    staff_login(client, worker)
     page = BeautifulSoup(client.get("/staff/calendar/?week=2026-11-23").content, "html.parser")
     text = page.get_text(" ")
     assert "11.00–11.45" in text and "Äiti-K" in text
@@ -110,7 +110,7 @@ def test_feed_has_the_times_and_nothing_about_the_parent(client, service, worker
 
 def test_feed_link_can_be_renewed_and_the_old_one_dies(client, worker):
     old = worker.feed_token
-    client.force_login(worker)
+    staff_login(client, worker)
     client.post("/staff/calendar-feed/renew/")
     worker.refresh_from_db()
     assert worker.feed_token != old
@@ -121,7 +121,7 @@ def test_feed_link_can_be_renewed_and_the_old_one_dies(client, worker):
 def test_coordinator_moves_an_appointment_and_the_parent_sees_it(client, service, worker, make_worker):
     new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
     coordinator = make_worker("K", role=User.Role.COORDINATOR)
-    client.force_login(coordinator)
+    staff_login(client, coordinator)
     response = client.post(
         f"/staff/booking/{new.booking.pk}/", {"action": "move", "m-start": "2026-11-24T12:00", "m-message": "Aika siirtyi."}
     )
@@ -134,13 +134,13 @@ def test_coordinator_moves_an_appointment_and_the_parent_sees_it(client, service
 def test_coordinator_cannot_move_onto_a_taken_time(client, service, worker, make_worker):
     a = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="A").booking
     services.booking_create(service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     client.post(f"/staff/booking/{a.pk}/", {"action": "move", "m-start": "2026-11-23T12:00"})
     assert Booking.objects.get(pk=a.pk).start == local(2026, 11, 23, 11)
 
 
 def test_coordinator_edits_another_workers_availability(client, service, worker, make_worker):
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     client.post(
         f"/staff/availability/{worker.pk}/",
         {"form": "availability", "a-service": service.pk, "a-weekday": 6, "a-start_time": "12:00", "a-end_time": "13:00"},
@@ -149,14 +149,14 @@ def test_coordinator_edits_another_workers_availability(client, service, worker,
 
 
 def test_saved_replies_own_and_shared(client, worker, make_worker):
-    client.force_login(worker)
+    staff_login(client, worker)
     client.post("/staff/saved-replies/", {"title": "Oma", "text": "Oma vastaus", "shared": "on"})
     from chatrooms.models import SavedReply
 
     mine = SavedReply.objects.get(title="Oma")
     assert mine.owner == worker  # a worker cannot make a shared reply
     other = make_worker("Sanna")
-    client.force_login(other)
+    staff_login(client, other)
     assert client.post("/staff/saved-replies/", {"delete": mine.pk}).status_code == 403
 
 
@@ -166,7 +166,7 @@ def test_dashboard_shows_a_parent_already_waiting(client, service, worker, time_
     booking = services.booking_create(service=service, start=local(2026, 11, 16, 11), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
     time_machine.move_to(local(2026, 11, 16, 10, 55), tick=False)
     chat.session_join(booking=booking, role="parent")
-    client.force_login(worker)
+    staff_login(client, worker)
     page = BeautifulSoup(client.get("/staff/").content, "html.parser")
     row = page.select_one(f"tr[data-booking='{booking.pk}']")
     assert "is-waiting" in row["class"] and "Vanhempi odottaa" in row.get_text()
@@ -175,7 +175,7 @@ def test_dashboard_shows_a_parent_already_waiting(client, service, worker, time_
 def test_worker_sees_in_the_chat_that_it_is_a_follow_up_and_when_they_last_talked(client, service, worker, monday_booking, time_machine):
     follow = services.followup_create(previous=monday_booking, start=local(2026, 11, 30, 10)).booking
     time_machine.move_to(local(2026, 11, 30, 9, 52), tick=False)
-    client.force_login(worker)
+    staff_login(client, worker)
     page = BeautifulSoup(client.get(f"/staff/chat/{follow.pk}/").content, "html.parser")
     assert page.select_one(".chat-title .badge") is not None
     assert "23.11.2026" in page.get_text()
@@ -188,7 +188,7 @@ def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service
 
     booking = services.booking_create(service=service, start=local(2026, 11, 30, 10), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
     time_machine.move_to(local(2026, 11, 23, 12), tick=False)
-    client.force_login(worker)
+    staff_login(client, worker)
     dashboard = BeautifulSoup(client.get("/staff/").content, "html.parser")
     row = dashboard.select_one(f"tr[data-booking='{booking.pk}']")
     assert row.select_one(f"a[href='/staff/chat/{booking.pk}/']") is None and "9.50" in row.get_text()
@@ -200,7 +200,7 @@ def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service
     assert not booking.__class__.objects.filter(pk=booking.pk, chat__isnull=False).exists()
 
     time_machine.move_to(local(2026, 11, 30, 9, 50), tick=False)  # the door opens for both
-    client.force_login(worker)
+    staff_login(client, worker)
     assert chat.worker_booking(user=worker, booking_id=booking.pk) == booking
     page = BeautifulSoup(client.get("/staff/").content, "html.parser")
     assert page.select_one(f"a[href='/staff/chat/{booking.pk}/']") is not None
@@ -218,7 +218,7 @@ def test_coordinator_hands_an_appointment_to_a_free_colleague_when_its_worker_fa
     # The morning of the appointment, inside the service's minimum notice: exactly when it is needed.
     time_machine.move_to(local(2026, 11, 23, 10, 30), tick=False)
     coordinator = make_worker("K", role=User.Role.COORDINATOR)
-    client.force_login(coordinator)
+    staff_login(client, coordinator)
     page = BeautifulSoup(client.get(f"/staff/booking/{new.booking.pk}/").content, "html.parser")
     offered = [o.get_text() for o in page.select("select[name='h-worker'] option")]
     assert offered == ["Sanna"]  # not Tuija herself, not Mikko who is busy
@@ -254,7 +254,7 @@ def test_coordinator_hands_over_a_sick_workers_whole_day_in_one_go(client, servi
     kept = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="C")
     sanna = make_worker("Sanna")
     add_availability(sanna, service, 0, "10:00", "13:00")
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     team = BeautifulSoup(client.get("/staff/team/?view=day&date=2026-11-23").content, "html.parser")
     link = team.find("a", href=f"/staff/team/hand-over/{worker.pk}/2026-11-23/")
     assert link is not None
@@ -270,5 +270,5 @@ def test_coordinator_hands_over_a_sick_workers_whole_day_in_one_go(client, servi
     assert looked["worker"]["pseudonym"] == "Sanna" and looked["message"] == "Tuija sairastui."
     assert AuditEntry.objects.filter(action="hand_over").count() == 2
     # A worker cannot use the page.
-    client.force_login(worker)
+    staff_login(client, worker)
     assert client.get(link["href"]).status_code == 403

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from booking.models import Booking
 from staff.models import AuditEntry, User
-from tests.conftest import PASSWORD, totp_now
+from tests.conftest import PASSWORD, staff_login, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ def test_login_asks_for_the_totp_code_and_then_lets_the_worker_in(client, worker
     assert client.get("/staff/").status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # allauth announces the new device on commit, inside the request
 def test_staff_without_two_factor_must_set_it_up_first(client, make_worker):
     user = make_worker("Uusi", mfa=False)
     assert client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}).status_code == 302
@@ -77,7 +78,7 @@ def test_worker_sees_only_their_own_appointments(client, service, worker, make_w
     other = make_worker("Sanna")
     mine = booking_of(worker, service)
     theirs = booking_of(other, service, hours=30)
-    client.force_login(worker)
+    staff_login(client, worker)
     page = client.get("/staff/").content.decode()
     assert f'data-booking="{mine.pk}"' in page and f'data-booking="{theirs.pk}"' not in page
     assert client.get(f"/staff/chat/{theirs.pk}/").status_code == 404
@@ -88,19 +89,19 @@ def test_worker_sees_only_their_own_appointments(client, service, worker, make_w
 @pytest.mark.parametrize("url", ["/staff/team/", "/staff/reports/", "/staff/booking/{booking}/"])
 def test_worker_is_refused_coordinator_pages(client, service, worker, url):
     booking = booking_of(worker, service)
-    client.force_login(worker)
+    staff_login(client, worker)
     assert client.get(url.format(booking=booking.pk)).status_code == 403
 
 
 def test_worker_and_coordinator_are_refused_the_admin(client, worker, coordinator):
     for user in (worker, coordinator):
-        client.force_login(user)
+        staff_login(client, user)
         response = client.get("/admin/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 def test_admin_reaches_the_admin_and_audit_log(client, admin_user):
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/staff/auditentry/").status_code == 200
     assert client.get("/admin/booking/service/").status_code == 200
@@ -110,7 +111,7 @@ def test_coordinator_sees_all_calendars_but_never_chat_content(client, service, 
     other = make_worker("Sanna")
     booking_of(worker, service)
     booking_of(other, service, hours=26)
-    client.force_login(coordinator)
+    staff_login(client, coordinator)
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     page = client.get(f"/staff/team/?view=week&date={tomorrow}").content.decode()
     assert "Tuija" in page and "Sanna" in page
@@ -131,7 +132,7 @@ def test_coordinator_cannot_join_a_workers_chat(service, worker, coordinator):
 
 
 def test_role_change_in_admin_is_audited_and_syncs_admin_access(client, admin_user, worker):
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     response = client.post(
         f"/admin/staff/user/{worker.pk}/change/",
         {"email": worker.email, "pseudonym": worker.pseudonym, "first_name": "", "last_name": "", "role": "coordinator", "is_active": "on",
@@ -165,7 +166,7 @@ def test_login_rate_limit_keeps_no_address_in_the_cache(client, worker, settings
 
 
 def test_refusals_are_friendly_pages_in_finnish(client, worker):
-    client.force_login(worker)
+    staff_login(client, worker)
     response = client.get("/staff/team/")
     assert response.status_code == 403 and "Ei pääsyä" in response.content.decode()
     missing = client.get("/book/no-such-service/")

@@ -15,6 +15,7 @@ from staff.models import User
 from stats import selectors, services
 from stats.demo import create_history
 from stats.models import ContactRecord, Feedback, Topic
+from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_categories_are_seeded_from_the_source():
 
 def test_worker_records_statistics_for_their_own_session(client, service, worker):
     booking = held_booking(service, worker)
-    client.force_login(worker)
+    staff_login(client, worker)
     sub = Topic.objects.get(name_fi="Syöminen ja nukkuminen")
     adult = Topic.objects.get(name_fi="Vanhempien ero")
     missing = client.get("/staff/stats/")
@@ -73,7 +74,7 @@ def test_a_topic_is_never_counted_twice(service, worker):
 def test_worker_cannot_record_another_workers_session(client, service, worker, make_worker):
     booking = held_booking(service, worker)
     other = make_worker("Sanna")
-    client.force_login(other)
+    staff_login(client, other)
     assert client.get(f"/staff/stats/{booking.pk}/").status_code == 404
     assert client.post(f"/staff/stats/{booking.pk}/", {"contacted_by": "father"}).status_code == 404
     assert not ContactRecord.objects.exists()
@@ -86,11 +87,11 @@ def test_session_not_yet_ended_cannot_be_recorded(service, worker):
 
 
 def test_reports_are_for_coordinators_and_admins_only(client, service, worker, make_worker):
-    client.force_login(worker)
+    staff_login(client, worker)
     assert client.get("/staff/reports/").status_code == 403
     assert client.get("/staff/reports/tilastot.csv").status_code == 403
     coordinator = make_worker("Koordinaattori", role=User.Role.COORDINATOR)
-    client.force_login(coordinator)
+    staff_login(client, coordinator)
     assert client.get("/staff/reports/").status_code == 200
 
 
@@ -111,7 +112,7 @@ def test_statistics_survive_the_purge_of_chat_content(client, service, worker, m
     school = next(r for r in after.topics["child"]["rows"] if r.label == "Koulu ja varhaiskasvatus")
     assert school.count == 1
     # Nothing anyone wrote is in the report.
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     page = client.get("/staff/reports/").content.decode()
     assert "henkilökohtaista" not in page and "Nimimerkki-Q" not in page
 
@@ -120,7 +121,7 @@ def test_csv_has_aggregates_only(client, service, worker, make_worker):
     for i in range(3):
         b = held_booking(service, worker, days_ago=2 + i)
         services.record_save(booking=b, worker=worker, topics=[Topic.objects.get(name_fi="Lintsaaminen")], contacted_by="mother")
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     today = timezone.localdate()
     response = client.get(f"/staff/reports/tilastot.csv?start={today - dt.timedelta(days=30)}&end={today}")
     assert response["Content-Type"].startswith("text/csv")
@@ -187,7 +188,7 @@ def test_report_matches_the_demo_history_counted_independently(client, service, 
     feedback = Counter(Feedback.objects.values_list("helpful", flat=True))
     assert [row.count for row in rep.feedback_helpful] == [feedback["yes"], feedback["partly"], feedback["no"]]
 
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     page = BeautifulSoup(client.get(f"/staff/reports/?start={start}&end={today}").content, "html.parser")
     assert page.select_one("[data-kpi=held]").get_text() == str(statuses["completed"])
     assert page.select_one("svg.chart") is not None and not page.select("script:not([src])")
@@ -198,7 +199,7 @@ def test_csv_for_sharing_shows_small_counts_only_as_under_five(client, service, 
         b = held_booking(service, worker, days_ago=2 + i)
         topics = [Topic.objects.get(name_fi="Lintsaaminen")] + ([Topic.objects.get(name_fi="Läksyt ja opiskelu")] if i < 2 else [])
         services.record_save(booking=b, worker=worker, topics=topics, contacted_by="mother" if i else "father")
-    client.force_login(make_worker("K", role=User.Role.COORDINATOR))
+    staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     today = timezone.localdate()
     query = f"start={today - dt.timedelta(days=30)}&end={today}"
 
