@@ -8,4 +8,5 @@ urlpatterns = [
     path("bookings/", api.bookings_create, name="api-bookings"),
     path("bookings/lookup", api.bookings_lookup, name="api-bookings-lookup"),
     path("bookings/cancel", api.bookings_cancel, name="api-bookings-cancel"),
+    path("bookings/reschedule", api.bookings_reschedule, name="api-bookings-reschedule"),
 ]

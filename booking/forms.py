@@ -1,10 +1,10 @@
-import datetime as dt
+import secrets
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from staff.models import User
-
+from . import localtime
 from .models import Service
 from .services import NICKNAME_MAX, TOPIC_MAX
 
@@ -13,7 +13,7 @@ class BookingForm(forms.Form):
     """Input of a booking, for the HTML page and the JSON API alike."""
 
     service = forms.SlugField(required=False)
-    start = forms.DateTimeField(label=_("Time"), error_messages={"invalid": _("Give the time as ISO 8601 with an offset.")})
+    start = forms.CharField(label=_("Time"), max_length=64, error_messages={"required": _("Please choose a time from the calendar.")})
     worker = forms.CharField(required=False, max_length=16)
     nickname = forms.CharField(
         label=_("Nickname"),
@@ -38,6 +38,9 @@ class BookingForm(forms.Form):
         ),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
+    # A random token made with the form: posting the same form again (a reload, a double tap, a
+    # repeated API call) finds the booking the first post made instead of booking again.
+    idempotency_key = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
     privacy = forms.BooleanField(
         label=_("I have read the privacy notice."),
         error_messages={"required": _("Please accept the privacy notice to book.")},
@@ -48,17 +51,16 @@ class BookingForm(forms.Form):
         self.service_obj = service
         if not require_privacy:
             self.fields["privacy"].required = False
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(24))
 
     def clean_start(self):
-        start = self.cleaned_data["start"]
-        # Django would read a naive time in the server's zone; the contract asks for an explicit offset.
+        # Only an ISO 8601 time with an offset, within the calendar the service keeps
+        # (booking/localtime.py); the service then checks it against the booking period.
         try:
-            explicit = dt.datetime.fromisoformat(str(self.data.get("start", "")).strip())
-        except ValueError:
-            explicit = None
-        if explicit is None or explicit.tzinfo is None:
-            raise forms.ValidationError(_("Give the time as ISO 8601 with an offset."))
-        return start.astimezone(dt.UTC)
+            return localtime.parse_instant(self.cleaned_data["start"])
+        except localtime.TimeInputError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_service(self):
         slug = self.cleaned_data.get("service")
@@ -73,7 +75,7 @@ class BookingForm(forms.Form):
         public_id = self.cleaned_data.get("worker")
         if not public_id:
             return None
-        worker = User.objects.filter(public_id=public_id, is_active=True).first()
+        worker = get_user_model().objects.filter(public_id=public_id, is_active=True).exclude(pseudonym="").first()
         if worker is None:
             raise forms.ValidationError(_("Unknown worker."))
         return worker

@@ -168,6 +168,17 @@ class Booking(models.Model):
     cancelled_by_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The worker ended the contact as abusive: no follow-ups from it, pending ones are cancelled.
+    flagged = models.BooleanField(_("flagged as abusive"), default=False)
+    # A submitted form or an API call with an Idempotency-Key: a re-post finds this booking instead
+    # of booking again. Only a keyed hash of the key is kept; ``code_sealed`` is the code encrypted
+    # under the client's key itself, so only the client that holds the key can have the code shown
+    # again (docs/security.md, "Idempotent booking"). Both are forgotten after IDEMPOTENCY_KEEP_HOURS.
+    idempotency_hash = models.CharField(max_length=64, blank=True, editable=False)
+    code_sealed = models.TextField(blank=True, editable=False)
+    # The random, code-free token of the parent's calendar file (.ics); cleared when the booking is
+    # cancelled or purged, so the link then stops working.
+    calendar_token = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("booking")
@@ -181,6 +192,12 @@ class Booking(models.Model):
                 name="booking_one_per_worker_start",
             ),
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="booking_end_after_start"),
+            models.UniqueConstraint(
+                fields=["idempotency_hash"], condition=~Q(idempotency_hash=""), name="booking_idempotency_once"
+            ),
+            models.UniqueConstraint(
+                fields=["calendar_token"], condition=~Q(calendar_token=""), name="booking_calendar_token_once"
+            ),
         ]
         indexes = [models.Index(fields=["worker", "start", "status"])]
 

@@ -1,28 +1,49 @@
-"""Rate limits: code entry (join page, look-up, cancel, WebSocket join, API), and new bookings.
+"""Per-client limits: code entry (every page, the API, both sockets) and new bookings.
 
-Failures are counted per client in the cache (never in the database) under a keyed hash of the
-client's address, so no address is stored anywhere in clear. After CODE_ATTEMPTS_LIMIT wrong codes
-within CODE_ATTEMPTS_WINDOW_SECONDS, every code entry from that client is refused until the window
-passes, right codes included, so guessing cannot go on in the background.
+Every limit is **one atomic consume**: the attempt is counted and decided in a single cache
+operation (``add`` then ``incr``; both are atomic in Redis and in the local-memory cache), so
+concurrent attempts cannot all pass a "may this client try?" check before any of them is counted.
+A code attempt is counted *before* the code is looked up and given back when the code was right, so
+only wrong codes stay counted, as before, but at most ``CODE_ATTEMPTS_LIMIT`` lookups can ever be
+in flight or done per window, however many sockets fire at once.
 
-Before that hard stop, guessing is slowed: from the CODE_ATTEMPTS_SLOWDOWN_AFTER-th wrong code on,
-the client must wait CODE_ATTEMPTS_DELAY_SECONDS * 2**(n - that) seconds (at most the window) after
-its last wrong code before the next code is even looked at. A person who mistypes twice never
-notices; a script gets at most CODE_ATTEMPTS_LIMIT tries per window. The numbers that make brute
-force hopeless are in docs/security.md (and tests/hardening/test_code_guessing.py).
+Clients are keyed by a keyed hash of their address (``client_key``); no address is stored anywhere
+in clear, not even in the cache.
+
+Code entry is slowed before it is refused: from the CODE_ATTEMPTS_SLOWDOWN_AFTER-th wrong code on,
+the next attempt must wait CODE_ATTEMPTS_DELAY_SECONDS * 2**(n - that) seconds (at most the window).
+The numbers that make brute force hopeless are in docs/security.md.
 """
+
+from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
+T = TypeVar("T")
 
-def client_key(address: str | None, prefix: str = "codeattempts") -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), (address or "unknown").encode(), hashlib.sha256).hexdigest()
-    return f"{prefix}:{digest[:32]}"
+
+class RateLimited(Exception):
+    """Refused by a per-client limit. ``retry_after``: whole seconds until it may try again."""
+
+    def __init__(self, retry_after: int, *, what: str = "codes"):
+        self.retry_after = max(1, int(retry_after))
+        self.what = what
+        super().__init__(f"rate limited ({what}), retry after {self.retry_after} s")
+
+
+# --- who the client is ---------------------------------------------------------------------------
+def client_key(address: str | None) -> str:
+    """A keyed hash of a client address: the only form in which a client is ever remembered."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"client:{address or 'unknown'}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def address_from_request(request) -> str:
@@ -42,65 +63,115 @@ def address_from_scope(scope) -> str:
     return client[0] or ""
 
 
+def client_for_request(request) -> str:
+    return client_key(address_from_request(request))
+
+
+def client_for_scope(scope) -> str:
+    return client_key(address_from_scope(scope))
+
+
+# --- the atomic counter ----------------------------------------------------------------------------
+def _key(name: str, client: str) -> str:
+    return f"limit:{name}:{client or 'unknown'}"
+
+
+def consume(key: str, window: int) -> int:
+    """Count one more attempt under ``key`` and return the count, in one atomic step.
+
+    ``add`` creates the counter with the window as its lifetime (a no-op if it exists), ``incr`` adds
+    one and returns the new value atomically. The window's end is remembered beside it for
+    ``Retry-After``.
+    """
+    for _ in range(3):
+        if cache.add(key, 0, timeout=window):
+            cache.set(key + ":reset", time.time() + window, timeout=window)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: start a new window
+            continue
+    return cache.incr(key)
+
+
+def give_back(key: str) -> None:
+    try:
+        if cache.decr(key) < 0:
+            cache.set(key, 0, timeout=60)
+    except ValueError:  # the window ended meanwhile: nothing to give back
+        pass
+
+
+def _window_left(key: str, window: int) -> int:
+    reset = cache.get(key + ":reset")
+    if reset is None:
+        return window
+    return max(1, math.ceil(reset - time.time()))
+
+
+# --- code entry ----------------------------------------------------------------------------------
 def _slowdown_after() -> int:
-    return getattr(settings, "CODE_ATTEMPTS_SLOWDOWN_AFTER", 3)
-
-
-def _delay_unit() -> float:
-    return getattr(settings, "CODE_ATTEMPTS_DELAY_SECONDS", 2)
+    return settings.CODE_ATTEMPTS_SLOWDOWN_AFTER
 
 
 def delay_after(failures: int) -> float:
     """Seconds a client must wait after its ``failures``-th wrong code (0 before the slow-down)."""
     if failures < _slowdown_after():
         return 0.0
-    return min(_delay_unit() * 2 ** (failures - _slowdown_after()), settings.CODE_ATTEMPTS_WINDOW_SECONDS)
+    return min(settings.CODE_ATTEMPTS_DELAY_SECONDS * 2 ** (failures - _slowdown_after()), settings.CODE_ATTEMPTS_WINDOW_SECONDS)
 
 
-def retry_after(address: str) -> int:
-    """Whole seconds until this client may enter a code again; 0 if it may now."""
-    key = client_key(address)
-    failures = cache.get(key, 0)
-    if failures >= settings.CODE_ATTEMPTS_LIMIT:
-        return settings.CODE_ATTEMPTS_WINDOW_SECONDS
-    until = cache.get(key + ":until", 0)
-    return max(0, int(until - time.time() + 0.999))
+def check_code(client: str, lookup: Callable[[], T | None]) -> T | None:
+    """Look a code up under the client's code-entry limit; the one way every code is checked.
 
-
-def is_blocked(address: str) -> bool:
-    """True if the client must not enter a code now: refused (limit reached) or slowed (too soon)."""
-    return retry_after(address) > 0
-
-
-def register_failure(address: str) -> int:
-    key = client_key(address)
-    failures = _count(key)
-    delay = delay_after(failures)
+    Counts the attempt first (atomically); refuses with ``RateLimited`` when the client is over the
+    limit or must still wait after its last wrong code; runs ``lookup``; gives the attempt back
+    when the code was right (``lookup`` returned something). Returns what ``lookup`` returned.
+    """
+    key = _key("codes", client)
+    window = settings.CODE_ATTEMPTS_WINDOW_SECONDS
+    wait_until = cache.get(key + ":until", 0)
+    now = time.time()
+    if wait_until > now:
+        raise RateLimited(math.ceil(wait_until - now))
+    count = consume(key, window)
+    if count > settings.CODE_ATTEMPTS_LIMIT:
+        raise RateLimited(_window_left(key, window))
+    found = lookup()
+    if found is not None:
+        give_back(key)
+        return found
+    delay = delay_after(count)
     if delay:
         cache.set(key + ":until", time.time() + delay, timeout=int(delay) + 1)
-    return failures
+    return None
 
 
-def _count(key: str, window: int | None = None) -> int:
-    window = window or settings.CODE_ATTEMPTS_WINDOW_SECONDS
-    if cache.add(key, 1, timeout=window):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        return 1
+def code_retry_after(client: str) -> int:
+    """Whole seconds until this client may enter a code again; 0 if it may now (for pages)."""
+    key = _key("codes", client)
+    window = settings.CODE_ATTEMPTS_WINDOW_SECONDS
+    if (cache.get(key) or 0) >= settings.CODE_ATTEMPTS_LIMIT:
+        return _window_left(key, window)
+    until = cache.get(key + ":until", 0)
+    return max(0, math.ceil(until - time.time()))
 
 
-# New bookings per client: a person books one time, maybe two; a script booking out a whole week
-# (the helpline has few times to give) is stopped after BOOKINGS_PER_CLIENT_PER_HOUR. Counted in the
-# cache under a keyed hash of the address, like the code attempts; nothing in the database.
+# --- other per-client allowances (new bookings, new letters, drop-in entries) -----------------------
+def take(name: str, client: str, *, limit: int, window: int) -> str:
+    """Take one of ``limit`` per ``window`` seconds for ``client``; RateLimited if none is left.
+
+    Returns the counter's key, to ``give_back`` when the action did not happen after all (a slot
+    that was just taken must not cost the parent one of their bookings).
+    """
+    key = _key(name, client)
+    if consume(key, window) > limit:
+        give_back(key)
+        raise RateLimited(_window_left(key, window), what=name)
+    return key
+
+
 BOOKING_WINDOW_SECONDS = 3600
 
 
-def booking_allowed(address: str) -> bool:
-    return cache.get(client_key(address, "bookings"), 0) < settings.BOOKINGS_PER_CLIENT_PER_HOUR
-
-
-def register_booking(address: str) -> int:
-    return _count(client_key(address, "bookings"), window=BOOKING_WINDOW_SECONDS)
+def take_booking(client: str) -> str:
+    return take("bookings", client, limit=settings.BOOKINGS_PER_CLIENT_PER_HOUR, window=BOOKING_WINDOW_SECONDS)

@@ -11,7 +11,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
@@ -19,9 +18,8 @@ from django.db.models import FloatField, Func, Q
 from django.utils import timezone
 
 from . import codes
+from .localtime import TZ, local_datetime
 from .models import Availability, AvailabilityException, Booking, ClosedDay, Service
-
-TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -51,16 +49,6 @@ def closed_dates(start_date: dt.date, end_date: dt.date) -> set[dt.date]:
     for year in range(start_date.year, end_date.year + 1):
         closed.update(d for d in _finnish_holidays(year) if start_date <= d <= end_date)
     return closed
-
-
-def local_datetime(day: dt.date, time: dt.time) -> dt.datetime | None:
-    """The aware instant of a wall-clock time in Helsinki; None if that time does not exist (DST gap)."""
-    naive = dt.datetime.combine(day, time)
-    aware = naive.replace(tzinfo=TZ)
-    # A time in the spring-forward gap does not survive a round trip through UTC.
-    if aware.astimezone(dt.UTC).astimezone(TZ).replace(tzinfo=None) != naive:
-        return None
-    return aware
 
 
 class Epoch(Func):
@@ -137,11 +125,14 @@ def free_slots(
     end_date: dt.date,
     worker=None,
     now: dt.datetime | None = None,
+    ignore_booking: Booking | None = None,
 ) -> list[Slot]:
     """Free slots of ``service`` whose local start date is within [start_date, end_date].
 
     Free = weekly availability − closed days − time off − other bookings of the worker (in any
     service, with the service's buffer kept around them) − minimum notice − beyond the horizon.
+    ``ignore_booking``: a booking being moved does not block its own new time.
+    Workers without a pseudonym take no bookings: parents must never see a worker unnamed.
     """
     now = now or timezone.now()
     earliest = now + dt.timedelta(minutes=service.min_notice_minutes)
@@ -158,6 +149,7 @@ def free_slots(
 
     rules = (
         Availability.objects.filter(service=service, worker__is_active=True, worker__services=service)
+        .exclude(worker__pseudonym="")
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end_date))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_date))
         .select_related("worker")
@@ -176,14 +168,16 @@ def free_slots(
     per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
     buffer_s = buffer.total_seconds()
     count_per_day = service.max_per_worker_per_day is not None
+    holding = Booking.objects.filter(
+        worker_id__in=worker_ids,
+        status__in=Booking.HOLDING,
+        start__lt=window_end + buffer,
+        end__gt=window_start - buffer,
+    )
+    if ignore_booking is not None:
+        holding = holding.exclude(pk=ignore_booking.pk)
     for w_id, b_start, b_end in (
-        Booking.objects.filter(
-            worker_id__in=worker_ids,
-            status__in=Booking.HOLDING,
-            start__lt=window_end + buffer,
-            end__gt=window_start - buffer,
-        )
-        .annotate(s=Epoch("start"), e=Epoch("end"))
+        holding.annotate(s=Epoch("start"), e=Epoch("end"))
         .values_list("worker_id", "s", "e")
     ):
         busy_ts[w_id].append((b_start - buffer_s, b_end + buffer_s))
@@ -232,23 +226,33 @@ def _rule_slots(rule, day, slot_len, buffer, earliest, latest, busy, per_day, se
         yield Slot(start, end, worker.id, public_id, name)
 
 
-def slot_is_free(*, service: Service, worker, start: dt.datetime, now: dt.datetime | None = None) -> bool:
+def slot_is_free(
+    *, service: Service, worker, start: dt.datetime, now: dt.datetime | None = None, ignore_booking: Booking | None = None
+) -> bool:
     local_day = start.astimezone(TZ).date()
     return any(
         s.start == start
-        for s in free_slots(service=service, start_date=local_day, end_date=local_day, worker=worker, now=now)
+        for s in free_slots(
+            service=service, start_date=local_day, end_date=local_day, worker=worker, now=now, ignore_booking=ignore_booking
+        )
     )
 
 
 def nearest_free_slots(*, service: Service, around: dt.datetime, worker=None, count: int = 3) -> list[Slot]:
-    """The free slots closest in time to ``around``, for 'this time was just taken'."""
+    """The free times closest to ``around``, for 'this time was just taken': one entry per time
+    (the first free worker's), however many workers are free then."""
     local_day = around.astimezone(TZ).date()
     candidates = free_slots(
         service=service, start_date=local_day - dt.timedelta(days=3), end_date=local_day + dt.timedelta(days=7), worker=worker
     )
-    candidates.sort(key=lambda s: abs((s.start - around).total_seconds()))
-    chosen = sorted(candidates[:count], key=lambda s: s.start)
-    return chosen
+    one_per_time = list({s.start: s for s in reversed(candidates)}.values())
+    one_per_time.sort(key=lambda s: abs((s.start - around).total_seconds()))
+    return sorted(one_per_time[:count], key=lambda s: s.start)
+
+
+def bookable_workers(service: Service):
+    """The workers a parent may choose for ``service``: active and known by a pseudonym."""
+    return service.workers.filter(is_active=True).exclude(pseudonym="").order_by("pseudonym")
 
 
 def booking_by_code(code: str) -> Booking | None:

@@ -1,4 +1,4 @@
-"""Scheduled booking jobs. Thin: each calls one idempotent function in booking/notifications.py."""
+"""Scheduled booking jobs. Thin: each calls one idempotent function in booking/notifications.py or services.py."""
 
 from smtplib import SMTPException
 
@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from . import notifications
+from . import notifications, services
 
 RETRY = {
     "acks_late": True,
@@ -25,3 +25,8 @@ def send_reminders():
 @shared_task(**RETRY)
 def send_worker_digests():
     return notifications.send_worker_digests()
+
+
+@shared_task(**RETRY)
+def forget_idempotency():
+    return services.forget_idempotency()

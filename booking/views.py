@@ -1,8 +1,11 @@
-"""Parent-facing booking pages. No accounts, no personal data."""
+"""Parent-facing booking pages. No accounts, no personal data. An edge: forms in, services called,
+pages out; the rules are in booking/services.py."""
+
+from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
+from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,43 +17,38 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from icalendar import Calendar, Event
 
-from staff.models import User
-
-from . import ratelimit, selectors, services
+from . import localtime, selectors, services
+from .actors import Actor
 from .forms import BookingForm
 from .models import Booking, Service
+from .ratelimit import RateLimited
 
-ICS_SALT = "booking.ics"
+# The confirmation is answered with a redirect (post/redirect/get), so a reload never posts the
+# form again. The code crosses the redirect in this short-lived, signed, HttpOnly cookie in the
+# parent's own browser (never in the database or a URL); the quick exit deletes it too.
+DONE_COOKIE = "booking_done"
+DONE_COOKIE_SALT = "booking.done"
+DONE_COOKIE_SECONDS = 600
 
 
-def home(request):
-    """The landing page: every appointment-chat service with its audience and next free time, and
-    whether the helpline's other channels are open now."""
-    from hours import selectors as hours_selectors
-
-    now = timezone.now()
-    context = {
-        "services": hours_selectors.service_statuses(now=now),
-        "channels": hours_selectors.channel_statuses(now=now),
-        "now": now,
-    }
-    return render(request, "booking/home.html", context)
+def _bad_input(request, message: str, *, status: int = 400):
+    return render(request, "booking/bad_input.html", {"message": message}, status=status)
 
 
 def _week_start(value: str | None) -> dt.date:
+    """Monday of the week asked for (this week at the earliest); TimeInputError for a bad date."""
     today = timezone.localdate()
-    try:
-        day = dt.date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
-    day = max(day, today - dt.timedelta(days=today.weekday()))
-    return day - dt.timedelta(days=day.weekday())
+    day = localtime.parse_date_or(value, today, earliest=today - dt.timedelta(days=366), latest=today + dt.timedelta(days=3 * 366))
+    return localtime.week_start(max(day, localtime.week_start(today)))
 
 
 def week(request, slug):
     service = get_object_or_404(Service, slug=slug, is_active=True)
-    monday = _week_start(request.GET.get("week"))
-    workers = list(service.workers.filter(is_active=True).order_by("pseudonym"))
+    try:
+        monday = _week_start(request.GET.get("week"))
+    except localtime.TimeInputError as exc:
+        return _bad_input(request, exc.message)
+    workers = list(selectors.bookable_workers(service))
     worker = next((w for w in workers if w.public_id == request.GET.get("worker")), None)
     slots = selectors.free_slots(service=service, start_date=monday, end_date=monday + dt.timedelta(days=6), worker=worker)
     if not slots and not request.GET.get("week"):
@@ -59,7 +57,7 @@ def week(request, slug):
             service=service, start_date=monday, end_date=timezone.localdate() + dt.timedelta(days=service.horizon_days), worker=worker
         )
         if later:
-            monday = _week_start(timezone.localtime(later[0].start).date().isoformat())
+            monday = localtime.week_start(timezone.localtime(later[0].start).date())
             slots = [s for s in later if timezone.localtime(s.start).date() <= monday + dt.timedelta(days=6)]
     days = []
     for offset in range(7):
@@ -92,41 +90,38 @@ def confirm(request, slug):
     service = get_object_or_404(Service, slug=slug, is_active=True)
     source = request.POST if request.method == "POST" else request.GET
     try:
-        start = dt.datetime.fromisoformat(source.get("start", ""))
-        if start.tzinfo is None:
-            raise ValueError
-    except ValueError:
-        messages.error(request, _("Please choose a time from the calendar."))
-        return redirect("booking:week", slug=slug)
-    worker = User.objects.filter(public_id=source.get("worker") or "-", is_active=True).first()
+        start = localtime.parse_instant(source.get("start", ""))
+    except localtime.TimeInputError:
+        return _bad_input(request, _("Please choose a time from the calendar."))
+    worker = selectors.bookable_workers(service).filter(public_id=source.get("worker") or "-").first()
     form = BookingForm(service=service)
     error = None
     alternatives = []
     status = 200
     if request.method == "POST":
         form = BookingForm(request.POST, service=service)
-        address = ratelimit.address_from_request(request)
-        if not ratelimit.booking_allowed(address):
-            error, status = _("You have just made several bookings. You can book again in an hour."), 429
-        elif form.is_valid():
+        if form.is_valid():
             data = form.cleaned_data
             try:
                 new = services.booking_create(
+                    actor=Actor.from_request(request),
                     service=service,
                     start=data["start"],
                     worker=data["worker"],
                     nickname=data["nickname"],
                     topic=data["topic"],
                     reminder_email=data["reminder_email"],
+                    idempotency_key=data["idempotency_key"],
                 )
+            except RateLimited:
+                error, status = _("You have just made several bookings. You can book again in an hour."), 429
             except services.BookingError as exc:
                 if exc.field in ("nickname", "topic"):
                     form.add_error(exc.field, exc.message)
                 else:
                     error, alternatives = exc.message, exc.alternatives
             else:
-                ratelimit.register_booking(address)
-                return _done(request, new)
+                return _to_done(request, new)
     context = {
         "service": service,
         "start": start,
@@ -141,31 +136,57 @@ def confirm(request, slug):
     return render(request, "booking/confirm.html", context, status=status)
 
 
-def ics_url(booking: Booking) -> str:
-    """A link to the booking's .ics that carries no code: a signed, expiring token of its id."""
-    return reverse("booking:ics", args=[signing.dumps(booking.pk, salt=ICS_SALT)])
+def _to_done(request, new: services.NewBooking):
+    """Post/redirect/get: the code goes to the confirmation page in a short-lived signed cookie."""
+    response = redirect("booking:done", slug=new.booking.service.slug)
+    if new.code:
+        value = signing.dumps({"b": new.booking.pk, "c": new.code}, salt=DONE_COOKIE_SALT)
+        response.set_cookie(
+            DONE_COOKIE, value, max_age=DONE_COOKIE_SECONDS, path="/book/", secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True, samesite="Strict",
+        )
+    return response
 
 
-def _done(request, new: services.NewBooking):
-    """The confirmation page: the only time the code is ever shown. Never cached, never stored."""
-    booking = new.booking
-    token = signing.dumps(booking.pk, salt=ICS_SALT)
+@never_cache
+def done(request, slug):
+    """The confirmation: the code, the time, how to join. Shown from the cookie the booking set, so
+    a reload shows the same page (and books nothing); after a few minutes the cookie is gone."""
+    try:
+        data = signing.loads(request.COOKIES.get(DONE_COOKIE, ""), salt=DONE_COOKIE_SALT, max_age=DONE_COOKIE_SECONDS)
+        booking = Booking.objects.select_related("service", "worker").get(pk=data["b"], service__slug=slug)
+        code = data["c"]
+    except (signing.BadSignature, Booking.DoesNotExist, KeyError, TypeError):
+        return render(request, "booking/done_expired.html", {"slug": slug}, status=200)
+    if not booking.code_hash or selectors.booking_by_code(code) != booking:
+        return render(request, "booking/done_expired.html", {"slug": slug}, status=200)
     response = render(
         request,
         "booking/done.html",
-        {"booking": booking, "code": new.code, "ics_token": token, "join_link": format_html('<a href="{0}">{0}</a>', request.build_absolute_uri(reverse("chatrooms:join")))},
+        {
+            "booking": booking,
+            "code": code,
+            "ics_url": ics_url(booking),
+            "join_link": format_html('<a href="{0}">{0}</a>', request.build_absolute_uri(reverse("chatrooms:join"))),
+        },
     )
     response["Cache-Control"] = "no-store"
     return response
 
 
+def ics_url(booking: Booking) -> str | None:
+    """A link to the booking's .ics that carries no code and no id: its random calendar token.
+    None once the booking is cancelled or purged."""
+    if not booking.calendar_token:
+        return None
+    return reverse("booking:ics", args=[booking.calendar_token])
+
+
 def booking_ics(request, token):
     """An .ics for the parent's own calendar: the time and how to join; no code, no nickname."""
-    try:
-        booking_id = signing.loads(token, salt=ICS_SALT, max_age=60 * 60 * 24 * 90)
-    except signing.BadSignature:
-        raise Http404 from None
-    booking = get_object_or_404(Booking, pk=booking_id)
+    if not token or len(token) > 64:
+        raise Http404
+    booking = get_object_or_404(Booking.objects.select_related("service"), calendar_token=token, status=Booking.Status.BOOKED)
     join_url = request.build_absolute_uri(reverse("chatrooms:join"))
     return ics_response(booking_calendar(booking, join_url=join_url), "ajanvaraus.ics")
 
@@ -175,7 +196,7 @@ def booking_calendar(booking: Booking, *, join_url: str) -> Calendar:
     cal.add("prodid", "-//MLL//Ajanvarauschat//FI")
     cal.add("version", "2.0")
     event = Event()
-    event.add("uid", f"{signing.Signer(salt='ics-uid').sign(str(booking.pk)).split(':')[-1]}@ajanvaraus")
+    event.add("uid", f"{booking.calendar_token[:22]}@ajanvaraus")
     event.add("dtstamp", timezone.now())
     event.add("dtstart", booking.start)
     event.add("dtend", booking.end)
@@ -203,23 +224,24 @@ def manage(request):
     """Look a booking up with its code, and cancel it."""
     context = {}
     if request.method == "POST":
-        address = ratelimit.address_from_request(request)
         code = request.POST.get("code", "")
-        if ratelimit.is_blocked(address):
+        actor = Actor.from_request(request)
+        context["code"] = code
+        try:
+            booking = services.find_by_code(actor=actor, code=code)
+        except RateLimited:
             context["error"] = _("Too many attempts. Please wait a while and try again.")
             return render(request, "booking/manage.html", context, status=429)
-        booking = selectors.booking_by_code(code)
-        if booking is None:
-            ratelimit.register_failure(address)
+        except services.BookingError:
             context["error"] = _("The code was not recognised. Please check it and try again.")
             return render(request, "booking/manage.html", context, status=400)
         if request.POST.get("action") == "cancel":
             try:
-                booking = services.booking_cancel(booking=booking)
+                booking = services.booking_cancel(actor=actor, booking=booking)
                 context["cancelled_now"] = True
             except services.BookingError as exc:
                 context["error"] = exc.message
-        context.update({"booking": booking, "code": code})
+        context["booking"] = booking
     return render(request, "booking/manage.html", context)
 
 

@@ -7,8 +7,8 @@ layer's at-most-once delivery can lose nothing: a rejoin with ``after`` replays 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import logging
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -16,16 +16,67 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone, translation
 
-from booking import ratelimit
+from booking import events, localtime
 from booking import services as booking_services
 from booking import views as booking_views
+from booking.actors import Actor
 from booking.models import Booking
+from booking.ratelimit import RateLimited
 
 from . import services
 from .models import Message
 from .services import ChatError
 
 MAX_FRAME_BYTES = 16 * 1024
+logger = logging.getLogger(__name__)
+
+
+def clean_frame(value):
+    """JSON may carry lone surrogates ("\\ud800"), which no database or socket can encode: replace
+    them in every string of a frame before anything reads it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= ch <= "\udfff" for ch in value) else value
+    if isinstance(value, dict):
+        return {clean_frame(k): clean_frame(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_frame(v) for v in value]
+    return value
+
+
+async def answer_frames(consumer, text_data, bytes_data, handlers, *, joined: bool):
+    """The common reading of a chat frame, for every chat socket: size, JSON, type, join first; a
+    refusal becomes an error frame and an unexpected failure a ``server_error`` frame, so a frame
+    never closes the socket (never 1011)."""
+    if text_data is None or len(text_data.encode("utf-8", "replace")) > MAX_FRAME_BYTES:
+        code = "too_long" if text_data is not None or bytes_data else "bad_frame"
+        return await consumer.send_error(ChatError(code))
+    try:
+        frame = clean_frame(json.loads(text_data))
+    except (ValueError, RecursionError):
+        return await consumer.send_error(ChatError("bad_frame"))
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        return await consumer.send_error(ChatError("bad_frame"))
+    handler = handlers.get(frame["type"])
+    if handler is None:
+        return await consumer.send_error(ChatError("unknown_type"))
+    if frame["type"] not in ("join", "ping") and not joined:
+        return await consumer.send_error(ChatError("not_joined"))
+    ref = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+    try:
+        await handler(consumer, frame)
+    except ChatError as exc:
+        await consumer.send_error(exc, ref=ref)
+    except RateLimited as exc:
+        await consumer.send_error(ChatError("rate_limited", retry_after=exc.retry_after), ref=ref)
+    except booking_services.BookingError as exc:
+        with translation.override(consumer.language):
+            message = exc.message
+        await consumer.send_json(
+            {"type": "error", "code": exc.code, "message": message, "alternatives": [s.as_json() for s in exc.alternatives]}
+        )
+    except Exception:
+        logger.exception("chat frame %r failed", frame.get("type"))
+        await consumer.send_error(ChatError("server_error"), ref=ref)
 
 
 class DatabaseHopOnDemand:
@@ -75,33 +126,7 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
 
     # --- frames in ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
-            code = "too_long" if text_data is not None or bytes_data else "bad_frame"
-            return await self.send_error(ChatError(code))
-        try:
-            frame = json.loads(text_data)
-        except ValueError:
-            return await self.send_error(ChatError("bad_frame"))
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            return await self.send_error(ChatError("bad_frame"))
-        handler = self.HANDLERS.get(frame["type"])
-        if handler is None:
-            return await self.send_error(ChatError("unknown_type"))
-        if frame["type"] not in ("join", "ping") and self.booking is None:
-            return await self.send_error(ChatError("not_joined"))
-        try:
-            await handler(self, frame)
-        except ChatError as exc:
-            await self.send_error(exc, ref=frame.get("client_id"))
-        except booking_services.BookingError as exc:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": exc.code,
-                    "message": translation.override(self.language)(lambda: exc.message)(),
-                    "alternatives": [s.as_json() for s in exc.alternatives],
-                }
-            )
+        await answer_frames(self, text_data, bytes_data, self.HANDLERS, joined=self.booking is not None)
 
     async def on_join(self, frame):
         if self.booking is not None:
@@ -112,9 +137,9 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         echo = frame.get("echo", True)
         if not isinstance(echo, bool):
             raise ChatError("bad_frame")
-        user = self.scope.get("user")
+        self.actor = Actor.from_scope(self.scope)
         if "booking" in frame:
-            booking = await database_sync_to_async(services.worker_booking)(user=user, booking_id=frame["booking"])
+            booking = await database_sync_to_async(services.worker_booking)(actor=self.actor, booking_id=frame["booking"])
             role = Message.Role.WORKER
         else:
             booking = await self._parent_booking(frame)
@@ -153,36 +178,20 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         if role == Message.Role.WORKER and state == "open":
             await self.channel_layer.group_send(chat_group(booking.pk), {"type": "chat.opened"})
         if role == Message.Role.PARENT:
-            from booking import events
-
             await database_sync_to_async(events.notify_worker_now)(
                 booking.worker_id, {"kind": "waiting", "booking": booking.pk}
             )
 
     async def _parent_booking(self, frame) -> Booking:
-        address = ratelimit.address_from_scope(self.scope)
-        if await database_sync_to_async(ratelimit.is_blocked)(address):
-            raise ChatError("rate_limited")
         code = frame.get("code")
         if code is None:
             # The join page already checked the code and keeps only the booking id in the session.
-            return await database_sync_to_async(self._booking_from_session)()
+            session = self.scope.get("session")
+            booking_id = session.get("chat_booking") if session is not None else None
+            return await database_sync_to_async(services.parent_booking_from_session)(booking_id=booking_id)
         if not isinstance(code, str):
             raise ChatError("bad_frame")
-        try:
-            return await database_sync_to_async(services.parent_booking_for_code)(code=code)
-        except ChatError as exc:
-            if exc.code == "invalid_code":
-                await database_sync_to_async(ratelimit.register_failure)(address)
-            raise
-
-    def _booking_from_session(self) -> Booking:
-        session = self.scope.get("session")
-        booking_id = session.get("chat_booking") if session is not None else None
-        booking = Booking.objects.select_related("worker", "service").filter(pk=booking_id).first() if booking_id else None
-        if booking is None:
-            raise ChatError("invalid_code")
-        return services.parent_check_window(booking=booking)
+        return await database_sync_to_async(services.parent_booking_for_code)(actor=self.actor, code=code)
 
     async def on_message(self, frame):
         if not self.throttle.allow():
@@ -211,7 +220,7 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         if frame.get("flag") is True:
             if self.role != Message.Role.WORKER:
                 raise ChatError("forbidden")
-            session = await database_sync_to_async(services.session_flag)(session=self.session, actor=self.scope["user"])
+            session = await database_sync_to_async(services.session_flag)(session=self.session, actor=self.actor)
         else:
             session = await database_sync_to_async(services.session_end)(session=self.session, by=self.role)
         await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.ended", "by": session.ended_by})
@@ -219,19 +228,19 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
     async def on_followup_slots(self, frame):
         if self.role != Message.Role.PARENT:
             raise ChatError("forbidden")
-        slots = await database_sync_to_async(services.followup_slots)(booking=self.booking)
+        slots = await database_sync_to_async(booking_services.followup_slots)(booking=self.booking)
         await self.send_json({"type": "followup_slots", "slots": [s.as_json() for s in slots]})
 
     async def on_followup_book(self, frame):
         if self.role != Message.Role.PARENT:
             raise ChatError("forbidden")
         try:
-            start = dt.datetime.fromisoformat(str(frame.get("start")))
-        except ValueError:
+            start = localtime.parse_instant(frame.get("start"))
+        except localtime.TimeInputError as exc:
+            if exc.code in ("out_of_range", "beyond_horizon"):
+                raise booking_services.BookingError("not_available", field="start") from None
             raise ChatError("bad_frame") from None
-        if start.tzinfo is None:
-            raise ChatError("bad_frame")
-        new = await database_sync_to_async(booking_services.followup_create)(previous=self.booking, start=start)
+        new = await database_sync_to_async(booking_services.followup_create)(actor=self.actor, previous=self.booking, start=start)
         await self.send_json(
             {
                 "type": "followup_booked",
@@ -318,6 +327,8 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
             frame["client_id"] = ref
         if "opens" in exc.extra:
             frame["opens"] = timezone.localtime(exc.extra["opens"]).isoformat()
+        if "retry_after" in exc.extra:
+            frame["retry_after"] = exc.extra["retry_after"]
         await self.send_json(frame)
 
 
@@ -329,9 +340,7 @@ class DashboardConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         if not getattr(user, "is_authenticated", False):
             await self.close(code=4401)
             return
-        from booking.events import worker_group
-
-        self.group = worker_group(user.pk)
+        self.group = events.worker_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 

@@ -24,7 +24,7 @@ from . import services
 from .models import ChatSession, Message
 
 
-def _tell_chat(booking_id: int, by: str) -> None:
+def tell_chat(booking_id: int, by: str) -> None:
     def send():
         layer = get_channel_layer()
         if layer is not None:
@@ -44,7 +44,7 @@ def close_overdue_sessions(*, now: dt.datetime | None = None) -> list[int]:
     for booking in Booking.objects.filter(status=Booking.Status.BOOKED, end__lte=cutoff):
         session = services.session_for(booking)
         services.session_end(session=session, by="system", now=now)
-        _tell_chat(booking.pk, "system")
+        tell_chat(booking.pk, "system")
         booking.refresh_from_db(fields=["status"])
         if booking.status == Booking.Status.NO_SHOW:
             events.notify_worker(booking.worker_id, {"kind": "no_show", "booking": booking.pk})
@@ -66,7 +66,7 @@ def mark_no_shows(*, now: dt.datetime | None = None) -> list[int]:
         services.session_end(session=session, by="system", now=now)
         booking.refresh_from_db(fields=["status"])
         if booking.status == Booking.Status.NO_SHOW:
-            _tell_chat(booking.pk, "system")
+            tell_chat(booking.pk, "system")
             events.notify_worker(booking.worker_id, {"kind": "no_show", "booking": booking.pk})
             marked.append(booking.pk)
     return marked
@@ -77,34 +77,51 @@ def _dead_code() -> str:
     return "purged-" + secrets.token_hex(16)
 
 
+def _forget_booking(pk: int) -> None:
+    Booking.objects.filter(pk=pk).update(
+        nickname="", topic="", reminder_email="", code_hash=_dead_code(), calendar_token="", idempotency_hash="", code_sealed=""
+    )
+
+
 def purge_due(*, now: dt.datetime | None = None) -> dict:
     """Delete what people wrote once it has served its purpose.
 
-    PURGE_AFTER_MINUTES after a chat closed (0 = at once): its messages are deleted, the parent's
-    nickname and topic are cleared, the code's hash is replaced so it can never match again, and the
-    session is marked purged. Cancelled and no-show bookings get the same once their time is over.
-    What stays is what the statistics need: service, worker, times, status, follow-up link.
+    PURGE_AFTER_MINUTES (0 = at once) after a chat closed, after a booking's time was over (whatever
+    its status: held, no-show, cancelled, or a chat that was never ended), or after it was
+    cancelled: its messages are deleted, the parent's nickname and topic are cleared, the code's
+    hash is replaced so it can never match again (a dead code stays dead), the calendar link stops
+    working, and the session is marked purged. What stays is what the statistics need: service,
+    worker, times, status, follow-up link.
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(minutes=settings.PURGE_AFTER_MINUTES)
     purged_sessions = 0
     deleted_messages = 0
     with transaction.atomic():
-        sessions = list(ChatSession.objects.select_for_update().filter(ended_at__lte=cutoff, purged_at__isnull=True))
+        sessions = list(
+            ChatSession.objects.select_for_update()
+            .filter(purged_at__isnull=True)
+            .filter(
+                Q(ended_at__lte=cutoff)
+                | Q(booking__end__lte=cutoff)
+                | Q(booking__status=Booking.Status.CANCELLED, booking__cancelled_at__lte=cutoff)
+            )
+        )
         for session in sessions:
+            if session.ended_at is None:  # over, but the closing job has not come by yet
+                services.session_end(session=session, by="system", now=now)
             deleted, _ = Message.objects.filter(session=session).delete()
             deleted_messages += deleted
             ChatSession.objects.filter(pk=session.pk).update(purged_at=now)
-            Booking.objects.filter(pk=session.booking_id).update(
-                nickname="", topic="", reminder_email="", code_hash=_dead_code()
-            )
+            _forget_booking(session.booking_id)
             purged_sessions += 1
-        leftovers = Booking.objects.filter(
-            Q(status=Booking.Status.CANCELLED, cancelled_at__lte=cutoff) | Q(status__in=Booking.HOLDING, end__lte=cutoff)
-        ).exclude(status=Booking.Status.BOOKED).filter(chat__isnull=True).exclude(
-            nickname="", topic="", code_hash__startswith="purged-"
+        leftovers = (
+            Booking.objects.filter(Q(end__lte=cutoff) | Q(status=Booking.Status.CANCELLED, cancelled_at__lte=cutoff))
+            .exclude(status=Booking.Status.BOOKED)
+            .filter(chat__isnull=True)
+            .exclude(nickname="", topic="", code_hash__startswith="purged-")
         )
         leftover_ids = list(leftovers.values_list("pk", flat=True))
         for pk in leftover_ids:
-            Booking.objects.filter(pk=pk).update(nickname="", topic="", reminder_email="", code_hash=_dead_code())
+            _forget_booking(pk)
     return {"sessions": purged_sessions, "messages": deleted_messages, "bookings": len(leftover_ids)}

@@ -1,4 +1,8 @@
-"""Chat rules: who may join, storing messages, ending a session. Consumers stay thin and call these."""
+"""Chat rules: who may join, storing messages, ending a session. Consumers stay thin and call these.
+
+Codes are checked, limited and counted by booking.services.find_by_code (the one way every code is
+entered); who acts is a booking.actors.Actor. This app imports booking only (the floor below).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
+from booking import services as booking_services
+from booking.actors import Actor
 from booking.models import Booking
+from booking.ratelimit import RateLimited
 from booking.services import clean_text
 
 from .models import ChatSession, Message
@@ -23,7 +30,7 @@ class ChatError(Exception):
     MESSAGES = {
         "invalid_code": _("The code was not recognised. Please check it and try again."),
         "rate_limited": _("Too many attempts. Please wait a while and try again."),
-        "too_early": _("Your chat has not started yet. You can join 10 minutes before the start."),
+        "too_early": _("Your chat has not started yet. You can join %(minutes)s minutes before the start."),
         "ended": _("This chat has ended and the code is no longer valid."),
         "cancelled": _("This booking has been cancelled."),
         "forbidden": _("You do not have access to this chat."),
@@ -35,6 +42,7 @@ class ChatError(Exception):
         "bad_frame": _("The message could not be understood."),
         "slow_down": _("You are sending messages very fast. Your message will be sent in a moment."),
         "unknown_type": _("Unknown message type."),
+        "server_error": _("Something went wrong on our side. Please try again in a moment."),
     }
 
     def __init__(self, code: str, **extra):
@@ -47,6 +55,8 @@ class ChatError(Exception):
         text = self.MESSAGES.get(self.code, self.code)
         if self.code == "too_long":
             return str(_("The message is too long (at most %(max)s characters).") % {"max": settings.CHAT_MESSAGE_MAX_CHARS})
+        if self.code == "too_early":
+            return str(text) % {"minutes": settings.JOIN_EARLY_MINUTES}
         return str(text)
 
 
@@ -87,12 +97,18 @@ def session_is_over(booking: Booking, session: ChatSession | None, now: dt.datet
     return now >= selectors.join_window(booking)[1]
 
 
-def parent_booking_for_code(*, code: str, now: dt.datetime | None = None) -> Booking:
-    """The booking a parent may enter with ``code`` now; ChatError says why not."""
+def parent_booking_for_code(*, actor: Actor, code, now: dt.datetime | None = None) -> Booking:
+    """The booking a parent may enter with ``code`` now; ChatError says why not.
+
+    The code goes through booking.services.find_by_code: counted against the client's code-entry
+    limit in one atomic step, whichever page or socket it came from."""
     now = now or timezone.now()
-    booking = selectors.booking_by_code(code)
-    if booking is None:
-        raise ChatError("invalid_code")
+    try:
+        booking = booking_services.find_by_code(actor=actor, code=code)
+    except RateLimited as exc:
+        raise ChatError("rate_limited", retry_after=exc.retry_after) from None
+    except booking_services.BookingError:
+        raise ChatError("invalid_code") from None
     return parent_check_window(booking=booking, now=now)
 
 
@@ -109,19 +125,29 @@ def parent_check_window(*, booking: Booking, now: dt.datetime | None = None) -> 
     return booking
 
 
-def worker_booking(*, user, booking_id, now: dt.datetime | None = None) -> Booking:
-    """A booking the signed-in worker may chat in: only their own; coordinators never read chats."""
+def parent_booking_from_session(*, booking_id, now: dt.datetime | None = None) -> Booking:
+    """The booking the join page checked the code of (only its id is kept in the session)."""
+    booking = None
+    if isinstance(booking_id, int):
+        booking = Booking.objects.select_related("worker", "service").filter(pk=booking_id).first()
+    if booking is None:
+        raise ChatError("invalid_code")
+    return parent_check_window(booking=booking, now=now)
+
+
+def worker_booking(*, actor: Actor, booking_id, now: dt.datetime | None = None) -> Booking:
+    """A booking the signed-in worker may chat in: only their own; coordinators never read chats.
+
+    The actor must be a professional whose session passed the second factor (booking.actors)."""
+    if isinstance(booking_id, bool) or not isinstance(booking_id, (int, str)):
+        raise ChatError("forbidden")
     try:
         booking_id = int(booking_id)
     except (TypeError, ValueError):
         raise ChatError("forbidden") from None
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not actor.is_professional:
         raise ChatError("forbidden")
-    from staff.permissions import mfa_satisfied
-
-    if not mfa_satisfied(user):
-        raise ChatError("forbidden")
-    booking = Booking.objects.select_related("service", "worker").filter(pk=booking_id, worker=user).first()
+    booking = Booking.objects.select_related("service", "worker").filter(pk=booking_id, worker_id=actor.user_id).first()
     if booking is None:
         raise ChatError("forbidden")
     if booking.status == Booking.Status.CANCELLED:
@@ -179,8 +205,7 @@ def message_post(*, session: ChatSession, role: str, text, client_id: str = "") 
     text = clean_text(text, max_length=settings.CHAT_MESSAGE_MAX_CHARS, single_line=False)
     if not text:
         raise ChatError("empty")
-    client_id = client_id if isinstance(client_id, str) else ""
-    client_id = client_id[:64]
+    client_id = clean_text(client_id, max_length=64, single_line=True)[:64] if isinstance(client_id, str) else ""
     now = timezone.now()
     for attempt in range(SEQ_ATTEMPTS):
         try:
@@ -285,32 +310,24 @@ def session_end(*, session: ChatSession, by: str, now: dt.datetime | None = None
     return session
 
 
-def session_flag(*, session: ChatSession, actor, now: dt.datetime | None = None) -> ChatSession:
-    """End an abusive contact and cancel that parent's pending follow-ups (the whole chain)."""
-    from booking.services import booking_cancel
-    from staff import audit
-
-    session = session_end(session=session, by="worker", now=now)
-    ChatSession.objects.filter(pk=session.pk).update(flagged=True)
-    pending, frontier = [], [session.booking_id]
-    while frontier:
-        found = list(Booking.objects.filter(follow_up_of_id__in=frontier))
-        pending += [b for b in found if b.status == Booking.Status.BOOKED]
-        frontier = [b.pk for b in found]
-    for booking in pending:
-        booking_cancel(booking=booking, by_staff=True, now=now)
-    audit.log(actor=actor, action="flag", target_worker=session.booking.worker, summary=f"booking {session.booking_id}; {len(pending)} follow-ups cancelled")
+def session_flag(*, actor: Actor, session: ChatSession, now: dt.datetime | None = None) -> ChatSession:
+    """End an abusive contact: the chat ends, and booking.services.booking_flag marks the booking so
+    that no follow-up can be booked from it and cancels the pending ones (audited by staff/)."""
+    if actor.user_id is None or actor.user_id != session.booking.worker_id:
+        raise ChatError("forbidden")
+    with transaction.atomic():
+        session = session_end(session=session, by="worker", now=now)
+        ChatSession.objects.filter(pk=session.pk).update(flagged=True)
+        booking_services.booking_flag(actor=actor, booking=session.booking, now=now)
     session.refresh_from_db()
     return session
 
 
-def followup_slots(*, booking: Booking, days: int | None = None):
-    """Free times of the same worker for a follow-up, from tomorrow over the service's horizon."""
-    today = timezone.localdate()
-    horizon = days or booking.service.horizon_days
-    return selectors.free_slots(
-        service=booking.service,
-        worker=booking.worker,
-        start_date=today,
-        end_date=today + dt.timedelta(days=horizon),
-    )
+def end_for_cancelled_booking(*, booking: Booking, now: dt.datetime | None = None) -> bool:
+    """A cancelled booking's chat ends at once (a chat already open included): nothing more can be
+    written in it, both sides are told, and the purge then treats it as any ended chat."""
+    session = ChatSession.objects.filter(booking=booking, ended_at__isnull=True).first()
+    if session is None:
+        return False
+    session_end(session=session, by="system", now=now)
+    return True

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from booking import ratelimit
+from booking.actors import Actor
 from booking.models import Booking
 
 from . import services
@@ -16,21 +16,15 @@ def join(request):
     """The parent enters the code. On success only the booking id is kept in the session."""
     context = {}
     if request.method == "POST":
-        address = ratelimit.address_from_request(request)
-        status = 400
+        code = request.POST.get("code", "")
         try:
-            if ratelimit.is_blocked(address):
-                raise ChatError("rate_limited")
-            booking = services.parent_booking_for_code(code=request.POST.get("code", ""))
+            booking = services.parent_booking_for_code(actor=Actor.from_request(request), code=code)
         except ChatError as exc:
-            if exc.code == "invalid_code":
-                ratelimit.register_failure(address)
-            if exc.code == "rate_limited":
-                status = 429
             context["error"] = exc.message
+            context["code"] = code  # a mistyped code stays in the box to be mended, not typed again
             if "opens" in exc.extra:
                 context["opens"] = timezone.localtime(exc.extra["opens"])
-            return render(request, "chatrooms/join.html", context, status=status)
+            return render(request, "chatrooms/join.html", context, status=429 if exc.code == "rate_limited" else 400)
         request.session.cycle_key()
         request.session["chat_booking"] = booking.pk
         return redirect("chatrooms:room")
@@ -49,4 +43,4 @@ def room(request):
 @require_http_methods(["POST"])
 def leave(request):
     request.session.pop("chat_booking", None)
-    return redirect("booking:home")
+    return redirect("hours:home")

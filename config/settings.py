@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config import keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -19,12 +21,15 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
-# Codes are stored as HMAC-SHA256 keyed with this; rotating it kills every outstanding code.
-CODE_HASH_KEY = env.str("CODE_HASH_KEY", default=SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# No key in the code (config/keys.py): a deployment (a public https SITE_URL) must set SECRET_KEY,
+# the embedded default makes one on first start and keeps it in var/secret_key.
+SECRET_KEY, EMBEDDED_SECRET_KEY = keys.secret_key(env.str("SECRET_KEY", default=""), site_url=SITE_URL, var_dir=VAR_DIR)
+# Codes are stored as HMAC-SHA256 keyed with this; rotating it kills every outstanding code.
+# Not given: derived from SECRET_KEY for this one purpose.
+CODE_HASH_KEY = keys.code_hash_key(env.str("CODE_HASH_KEY", default=""), secret_key=SECRET_KEY, site_url=SITE_URL)
 SECURE = env.bool("SECURE", default=not DEBUG and SITE_URL.startswith("https://"))
 
 INSTALLED_APPS = [
@@ -45,6 +50,8 @@ INSTALLED_APPS = [
     "booking",
     "chatrooms",
     "stats",
+    "demo",  # top floor: seed_demo and the demo history; may import any app
+    "config.apps.ProjectConfig",  # the project's own system checks (config/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -92,7 +99,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
     # A file, not shared-cache memory, so that tests with threads and a live server see real locking.
-    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test-db.sqlite3")})
+    # TEST_DATABASE_NAME lets two suites run side by side on one checkout without sharing a file.
+    DATABASES["default"].setdefault("TEST", {"NAME": env.str("TEST_DATABASE_NAME", default=str(VAR_DIR / "test-db.sqlite3"))})
 elif env.bool("DB_POOL", default=True):
     # Under ASGI every request runs in its own thread, so persistent connections pile up (one per
     # thread) until PostgreSQL refuses with "too many clients" (bench/booking_rush.py found it).
@@ -210,7 +218,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The embedded default logs that a mail went out, never the address or the text (config/mail.py).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="config.mail.NoticeEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ajanvaraus@localhost")
 
 # --- Language and time ----------------------------------------------------------------------
@@ -258,6 +267,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Sites allowed to frame the public widget (frame-ancestors); everything else is DENY.
 EMBED_ORIGINS = env.list("EMBED_ORIGINS", default=["https://www.vanhempainnetti.fi", "https://www.mll.fi"])
+# Other sites whose pages may call the booking API from a parent's browser (CORS). A POST from any
+# other Origin is refused (403), and a POST must be application/json (415), so a foreign page cannot
+# make its visitors' browsers book times.
+API_ORIGINS = env.list("API_ORIGINS", default=EMBED_ORIGINS)
 
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
@@ -290,6 +303,11 @@ CODE_ATTEMPTS_LIMIT = env.int("CODE_ATTEMPTS_LIMIT", default=10)
 CODE_ATTEMPTS_WINDOW_SECONDS = env.int("CODE_ATTEMPTS_WINDOW_SECONDS", default=900)
 # New bookings per client per hour (web and API): one person cannot book out a week of times.
 BOOKINGS_PER_CLIENT_PER_HOUR = env.int("BOOKINGS_PER_CLIENT_PER_HOUR", default=5)
+# Follow-ups pending (booked, not yet held) from one appointment, whichever way they were booked.
+FOLLOW_UPS_OPEN_PER_BOOKING = env.int("FOLLOW_UPS_OPEN_PER_BOOKING", default=2)
+# A re-posted booking form or a repeated API call with the same Idempotency-Key finds its booking
+# this long after it was made; then the key and the sealed code are forgotten.
+IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=24)
 # How long after it closes a chat's messages and the parent's free text are deleted.
 PURGE_AFTER_MINUTES = env.int("PURGE_AFTER_MINUTES", default=60)
 # A parent who has not come this long after the start is recorded as a no-show.
@@ -305,15 +323,19 @@ CELERY_BEAT_SCHEDULE = {
     "mark-no-shows": {"task": "chatrooms.tasks.mark_no_shows", "schedule": 60.0},
     "purge-chat-content": {"task": "chatrooms.tasks.purge_chat_content", "schedule": 60.0},
     "send-reminders": {"task": "booking.tasks.send_reminders", "schedule": 60.0},
+    "forget-idempotency": {"task": "booking.tasks.forget_idempotency", "schedule": 600.0},
     "worker-digest": {"task": "booking.tasks.send_worker_digests", "schedule": crontab(hour=18, minute=0)},
 }
 
-# --- Logging: never IP addresses, codes or message text -------------------------------------
+# --- Logging: never IP or email addresses, codes or message text -----------------------------
+# One console handler with the scrubber (config/logging.py) for every logger: Django's, ours, and
+# Celery's worker and beat (config/celery.py hands their logging to this dict).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"no_ip": {"()": "config.logging.DropPersonalDataFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_ip"]}},
+    "formatters": {"plain": {"format": "[%(asctime)s: %(levelname)s/%(processName)s] %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_ip"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Daphne's access log and Django's dev-server log carry client addresses: never emitted.

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "hours"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("api/v1/status/", views.status_json, name="status"),
     path("widget/status/", views.widget, name="widget"),
     path("quick-exit/", views.quick_exit, name="quick_exit"),

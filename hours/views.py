@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,9 +16,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 from csp.constants import NONE
 from csp.decorators import csp_replace
 
+from booking import views as booking_views
+
 from . import selectors
 
 CACHE_SECONDS = 30  # server-side; the JSON says max-age=STATUS_MAX_AGE to browsers
+
+
+def home(request):
+    """The landing page: every appointment-chat service with its audience and next free time, and
+    whether the helpline's other channels are open now."""
+    now = timezone.now()
+    context = {
+        "services": selectors.service_statuses(now=now),
+        "channels": selectors.channel_statuses(now=now),
+        "now": now,
+    }
+    return render(request, "hours/home.html", context)
 
 
 def _language(request) -> str:
@@ -104,4 +118,5 @@ def quick_exit(request):
     response.delete_cookie(
         settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN
     )
+    response.delete_cookie(booking_views.DONE_COOKIE, path="/book/")  # the code of a booking just made
     return response

@@ -1,11 +1,25 @@
-import datetime as dt
-
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking import localtime
 from booking.models import Availability, Service
 from chatrooms.models import SavedReply
+
+
+class LocalDateTimeField(forms.CharField):
+    """A date and time typed in a staff form: Helsinki time unless an offset is given, within the
+    calendar the service keeps (booking.localtime), so no odd year reaches the services."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return localtime.parse_instant(value, require_offset=False)
+        except localtime.TimeInputError as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 class AvailabilityForm(forms.Form):
@@ -22,8 +36,8 @@ class AvailabilityForm(forms.Form):
 
 
 class TimeOffForm(forms.Form):
-    start = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    end = forms.DateTimeField(label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = LocalDateTimeField(label=_("From"))
+    end = LocalDateTimeField(label=_("Until"))
     reason = forms.CharField(label=_("Note (only staff see it)"), max_length=120, required=False)
 
     def clean(self):
@@ -42,12 +56,8 @@ class DecisionForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    start = forms.DateTimeField(label=_("New time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = LocalDateTimeField(label=_("New time"))
     message = forms.CharField(label=_("Message to the parent"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean_start(self):
-        value = self.cleaned_data["start"]
-        return timezone.make_aware(value.replace(tzinfo=None)) if value.tzinfo is None else value
 
 
 class HandOverForm(forms.Form):
@@ -73,12 +83,3 @@ class SavedReplyForm(forms.ModelForm):
         model = SavedReply
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
-
-
-def week_start(value: str | None) -> dt.date:
-    today = timezone.localdate()
-    try:
-        day = dt.date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
-    return day - dt.timedelta(days=day.weekday())

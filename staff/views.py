@@ -1,7 +1,9 @@
 """Staff pages: the worker's appointments and calendar, availability and time off, the calendar
 feed, saved replies; the coordinator's side-by-side calendar and appointment changes.
 
-Views are thin: reads from booking.selectors, writes through booking.availability / services.
+Views are thin: reads from booking.selectors, writes through staff/services.py and
+booking/services.py, always with the actor of the request (booking.actors). Dates from the address
+bar go through booking.localtime, so no date at the ends of the calendar reaches arithmetic.
 """
 
 import datetime as dt
@@ -14,31 +16,54 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
-from booking import availability as availability_services
-from booking import selectors
+from booking import localtime, selectors
 from booking import services as booking_services
+from booking.actors import Actor
 from booking.models import Availability, AvailabilityException, Booking, Service
 from booking.views import ics_response
 from chatrooms.models import SavedReply
 
-from . import audit
-from .forms import AvailabilityForm, CancelForm, DecisionForm, HandOverForm, MoveForm, SavedReplyForm, TimeOffForm, week_start
-from .models import User, new_feed_token
-from .permissions import can_manage_worker, coordinator_required
+from . import services
+from .forms import AvailabilityForm, CancelForm, DecisionForm, HandOverForm, MoveForm, SavedReplyForm, TimeOffForm
+from .models import User
+from .permissions import coordinator_required
+
+# How far the staff calendars browse from today, either way.
+CALENDAR_YEARS = 5
+
+
+def _calendar_date(value, default: dt.date) -> dt.date:
+    today = timezone.localdate()
+    span = dt.timedelta(days=366 * CALENDAR_YEARS)
+    return localtime.parse_date_or(value, default, earliest=today - span, latest=today + span)
+
+
+def _bad_date(request, exc: localtime.TimeInputError):
+    return render(request, "booking/bad_input.html", {"message": exc.message}, status=400)
 
 
 def _worker_for(request, worker_id=None) -> User:
     """The worker whose calendar is edited: oneself, or anyone for a coordinator."""
     if worker_id is None:
-        return request.user
-    worker = get_object_or_404(User, pk=worker_id, is_active=True)
-    if not can_manage_worker(request.user, worker):
+        worker = request.user
+    else:
+        worker = get_object_or_404(User, pk=worker_id, is_active=True)
+    if not services.can_manage_worker(Actor.from_request(request), worker):
         raise PermissionDenied
     return worker
+
+
+def _safe_next(request, fallback: str) -> str:
+    """Back to where the form was, but never to another site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
 
 
 @login_required
@@ -105,18 +130,20 @@ def _calendar_days(worker, monday, days):
 @login_required
 def calendar(request, worker_id=None):
     worker = _worker_for(request, worker_id)
-    view = request.GET.get("view", "week")
+    view = "day" if request.GET.get("view") == "day" else "week"
+    try:
+        if view == "day":
+            day = _calendar_date(request.GET.get("date"), timezone.localdate())
+        else:
+            day = localtime.week_start(_calendar_date(request.GET.get("week"), timezone.localdate()))
+    except localtime.TimeInputError as exc:
+        return _bad_date(request, exc)
     if view == "day":
-        try:
-            day = dt.date.fromisoformat(request.GET.get("date", ""))
-        except ValueError:
-            day = timezone.localdate()
         days = _calendar_days(worker, day, 1)
         prev, nxt = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
     else:
-        monday = week_start(request.GET.get("week"))
-        days = _calendar_days(worker, monday, 7)
-        prev, nxt = monday - dt.timedelta(days=7), monday + dt.timedelta(days=7)
+        days = _calendar_days(worker, day, 7)
+        prev, nxt = day - dt.timedelta(days=7), day + dt.timedelta(days=7)
     return render(request, "staff/calendar.html", {"worker": worker, "days": days, "view": view, "prev": prev, "next": nxt})
 
 
@@ -138,6 +165,7 @@ def availability(request, worker_id=None):
     form = AvailabilityForm(request.POST or None, prefix="a") if request.POST.get("form") == "availability" else AvailabilityForm(prefix="a")
     off_form = TimeOffForm(request.POST or None, prefix="t") if request.POST.get("form") == "time_off" else TimeOffForm(prefix="t")
     if request.method == "POST":
+        actor = Actor.from_request(request)
         decision = DecisionForm(request.POST)
         decision.is_valid()
         choice, message = decision.cleaned_data.get("decision") or None, decision.cleaned_data.get("message", "")
@@ -146,42 +174,46 @@ def availability(request, worker_id=None):
             if kind == "availability" and form.is_valid():
                 rule = None
                 if request.POST.get("rule"):
-                    rule = get_object_or_404(Availability, pk=request.POST["rule"], worker=worker)
-                availability_services.availability_save(
-                    actor=request.user, worker=worker, instance=rule, decision=choice, message=message, **form.cleaned_data
+                    rule = get_object_or_404(Availability, pk=_pk(request.POST["rule"]), worker=worker)
+                services.availability_save(
+                    actor=actor, worker=worker, instance=rule, decision=choice, message=message, **form.cleaned_data
                 )
                 messages.success(request, _("Availability saved."))
                 return redirect(here)
             if kind == "delete_rule":
-                rule = get_object_or_404(Availability, pk=request.POST.get("rule"), worker=worker)
-                availability_services.availability_delete(actor=request.user, rule=rule, decision=choice, message=message)
+                rule = get_object_or_404(Availability, pk=_pk(request.POST.get("rule")), worker=worker)
+                services.availability_delete(actor=actor, rule=rule, decision=choice, message=message)
                 messages.success(request, _("Availability removed."))
                 return redirect(here)
             if kind == "time_off" and off_form.is_valid():
                 data = off_form.cleaned_data
-                availability_services.time_off_add(
-                    actor=request.user, worker=worker, start=data["start"], end=data["end"], reason=data["reason"], decision=choice, message=message
+                services.time_off_add(
+                    actor=actor, worker=worker, start=data["start"], end=data["end"], reason=data["reason"], decision=choice, message=message
                 )
                 messages.success(request, _("Time off saved."))
                 return redirect(here)
             if kind == "block_slot":
-                start = dt.datetime.fromisoformat(request.POST.get("start", ""))
-                service = get_object_or_404(Service, pk=request.POST.get("service"))
-                availability_services.time_off_add(
-                    actor=request.user, worker=worker, start=start, end=start + dt.timedelta(minutes=service.slot_minutes),
-                    reason=_("Blocked time"), decision=choice, message=message,
+                start = localtime.parse_instant(request.POST.get("start", ""))
+                service = get_object_or_404(Service, pk=_pk(request.POST.get("service")))
+                services.block_slot(
+                    actor=actor, worker=worker, service=service, start=start, decision=choice, message=message,
+                    label=_("Blocked time"),
                 )
                 messages.success(request, _("The time is blocked."))
-                return redirect(request.POST.get("next") or here)
+                return redirect(_safe_next(request, here))
             if kind == "delete_time_off":
-                exception = get_object_or_404(AvailabilityException, pk=request.POST.get("exception"), worker=worker)
-                availability_services.time_off_delete(actor=request.user, exception=exception)
+                exception = get_object_or_404(AvailabilityException, pk=_pk(request.POST.get("exception")), worker=worker)
+                services.time_off_delete(actor=actor, exception=exception)
                 messages.success(request, _("Time off removed."))
-                return redirect(here)
-        except availability_services.AvailabilityConflict as conflict:
+                return redirect(_safe_next(request, here))
+        except services.AvailabilityConflict as conflict:
             return _conflict_page(request, worker=worker, conflicts=conflict.conflicts, action_url=here, carry=request.POST)
-        except ValueError:
+        except services.StaffError as exc:
+            if exc.code == "forbidden":
+                raise PermissionDenied from None
             messages.error(request, _("Please check the times."))
+        except localtime.TimeInputError as exc:
+            messages.error(request, exc.message)
     context = {"worker": worker, "rules": rules, "time_off": time_off, "form": form, "off_form": off_form}
     return render(request, "staff/availability.html", context, status=400 if request.method == "POST" else 200)
 
@@ -195,9 +227,7 @@ def feed_settings(request):
 @login_required
 @require_POST
 def feed_renew(request):
-    request.user.feed_token = new_feed_token()
-    request.user.save(update_fields=["feed_token"])
-    audit.log(actor=request.user, action="feed", target_worker=request.user)
+    services.feed_renew(actor=Actor.from_request(request))
     messages.success(request, _("A new link was made. The old link no longer works."))
     return redirect("staff:feed-settings")
 
@@ -234,34 +264,35 @@ def saved_replies(request):
     shared = SavedReply.objects.filter(owner__isnull=True)
     form = SavedReplyForm(request.POST or None)
     if request.method == "POST":
-        if request.POST.get("delete"):
-            reply = get_object_or_404(SavedReply, pk=request.POST["delete"])
-            if reply.owner_id != request.user.pk and not (reply.owner_id is None and request.user.is_coordinator):
-                raise PermissionDenied
-            reply.delete()
-            return redirect("staff:saved-replies")
-        if form.is_valid():
-            reply = form.save(commit=False)
-            shared_wanted = form.cleaned_data["shared"] and request.user.is_coordinator
-            reply.owner = None if shared_wanted else request.user
-            reply.save()
-            messages.success(request, _("Saved reply added."))
-            return redirect("staff:saved-replies")
+        actor = Actor.from_request(request)
+        try:
+            if "delete" in request.POST:
+                reply = get_object_or_404(SavedReply, pk=_pk(request.POST["delete"]))
+                services.saved_reply_delete(actor=actor, reply=reply)
+                return redirect("staff:saved-replies")
+            if form.is_valid():
+                services.saved_reply_add(
+                    actor=actor, title=form.cleaned_data["title"], text=form.cleaned_data["text"], shared=form.cleaned_data["shared"]
+                )
+                messages.success(request, _("Saved reply added."))
+                return redirect("staff:saved-replies")
+        except services.StaffError:
+            raise PermissionDenied from None
     return render(request, "staff/saved_replies.html", {"mine": mine, "shared": shared, "form": form})
 
 
 @coordinator_required
 def team(request):
     """Every worker's calendar side by side, for a day or a week."""
-    view = request.GET.get("view", "day")
+    view = "week" if request.GET.get("view") == "week" else "day"
+    try:
+        start = _calendar_date(request.GET.get("date"), timezone.localdate())
+    except localtime.TimeInputError as exc:
+        return _bad_date(request, exc)
     if view == "week":
-        start = week_start(request.GET.get("date"))
+        start = localtime.week_start(start)
         days = 7
     else:
-        try:
-            start = dt.date.fromisoformat(request.GET.get("date", ""))
-        except ValueError:
-            start = timezone.localdate()
         days = 1
     workers = User.objects.filter(Q(services__isnull=False) | Q(role=User.Role.WORKER), is_active=True).distinct().order_by("pseudonym")
     columns = [{"worker": w, "days": _calendar_days(w, start, days)} for w in workers]
@@ -279,19 +310,19 @@ def hand_over_day(request, worker_id, day):
     in one go. Each row offers only the colleagues free then; "keep" leaves an appointment as it is."""
     worker = get_object_or_404(User, pk=worker_id)
     try:
-        date = dt.date.fromisoformat(day)
-    except ValueError:
+        date = _calendar_date(day, timezone.localdate())
+    except localtime.TimeInputError:
         raise Http404 from None
-    tz = timezone.get_current_timezone()
-    lo = dt.datetime.combine(date, dt.time.min, tzinfo=tz)
+    lo, hi = localtime.day_bounds(date)
     bookings = list(
-        Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, start__gte=lo, start__lt=lo + dt.timedelta(days=1))
+        Booking.objects.filter(worker=worker, status=Booking.Status.BOOKED, start__gte=lo, start__lt=hi)
         .exclude(chat__opened_at__isnull=False)
         .select_related("service", "worker")
         .order_by("start")
     )
-    rows = [{"booking": b, "candidates": availability_services.hand_over_candidates(b)} for b in bookings]
+    rows = [{"booking": b, "candidates": booking_services.hand_over_candidates(b)} for b in bookings]
     if request.method == "POST":
+        actor = Actor.from_request(request)
         note = request.POST.get("message", "")[:300]
         done, failed = 0, 0
         for row in rows:
@@ -300,7 +331,7 @@ def hand_over_day(request, worker_id, day):
             if target is None:
                 continue
             try:
-                availability_services.booking_hand_over(actor=request.user, booking=row["booking"], worker=target, message=note)
+                booking_services.booking_hand_over(actor=actor, booking=row["booking"], worker=target, message=note)
                 done += 1
             except booking_services.BookingError:
                 failed += 1
@@ -317,29 +348,29 @@ def booking_manage(request, booking_id):
     """Move or cancel an appointment (coordinator). The parent sees the change and the message
     when they look their code up."""
     booking = get_object_or_404(Booking.objects.select_related("service", "worker"), pk=booking_id)
-    candidates = availability_services.hand_over_candidates(booking) if booking.status == Booking.Status.BOOKED else []
+    candidates = booking_services.hand_over_candidates(booking) if booking.status == Booking.Status.BOOKED else []
     action = request.POST.get("action")
     hand_form = HandOverForm(request.POST if action == "hand_over" else None, prefix="h", candidates=candidates)
     move_form = MoveForm(request.POST or None, prefix="m") if request.POST.get("action") == "move" else MoveForm(prefix="m")
     cancel_form = CancelForm(request.POST or None, prefix="c") if request.POST.get("action") == "cancel" else CancelForm(prefix="c")
     if request.method == "POST":
+        actor = Actor.from_request(request)
         try:
             if request.POST.get("action") == "move" and move_form.is_valid():
-                availability_services.booking_move(
-                    actor=request.user, booking=booking, start=move_form.cleaned_data["start"], message=move_form.cleaned_data["message"]
+                booking_services.booking_move(
+                    actor=actor, booking=booking, start=move_form.cleaned_data["start"], message=move_form.cleaned_data["message"]
                 )
                 messages.success(request, _("The appointment was moved."))
                 return redirect("staff:team")
             if action == "hand_over" and hand_form.is_valid():
-                availability_services.booking_hand_over(
-                    actor=request.user, booking=booking, worker=hand_form.cleaned_data["worker"],
+                booking_services.booking_hand_over(
+                    actor=actor, booking=booking, worker=hand_form.cleaned_data["worker"],
                     message=hand_form.cleaned_data["message"],
                 )
                 messages.success(request, _("The appointment was handed over."))
                 return redirect("staff:team")
             if request.POST.get("action") == "cancel" and cancel_form.is_valid():
-                booking_services.booking_cancel(booking=booking, by_staff=True, message=cancel_form.cleaned_data["message"])
-                audit.log(actor=request.user, action="cancel", target_worker=booking.worker, summary=f"booking {booking.pk}")
+                booking_services.booking_cancel(actor=actor, booking=booking, message=cancel_form.cleaned_data["message"])
                 messages.success(request, _("The appointment was cancelled."))
                 return redirect("staff:team")
         except booking_services.BookingError as exc:
@@ -349,3 +380,14 @@ def booking_manage(request, booking_id):
         "staff/booking_manage.html",
         {"booking": booking, "move_form": move_form, "cancel_form": cancel_form, "hand_form": hand_form, "candidates": candidates},
     )
+
+
+def _pk(value) -> int:
+    """A database id from a form; a 404 for anything else (``delete=abc``), never a 500."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < pk < 2**63:
+        raise Http404
+    return pk
