@@ -42,12 +42,21 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only for admins: who did what and when. Contains no chat content."""
+    """Read-only for admins: who did what and when. Contains no chat content.
 
-    list_display = ("created_at", "actor", "action", "target_worker", "summary")
+    The details are shown whole and in the reader's language (``audit.describe``), in the list and
+    on each entry's own page (click the time)."""
+
+    list_display = ("created_at", "actor", "action", "target_worker", "details_text")
     list_filter = ("action", "actor")
     search_fields = ("summary",)
     date_hierarchy = "created_at"
+    fields = ("created_at", "actor", "action", "target_worker", "details_text", "summary")
+    readonly_fields = fields
+
+    @admin.display(description=_("details"))
+    def details_text(self, obj):
+        return audit.describe(obj)
 
     def has_add_permission(self, request):
         return False

@@ -104,7 +104,10 @@ class AuditEntry(models.Model):
     target_worker = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("whose")
     )
-    summary = models.CharField(_("details"), max_length=300, blank=True)
+    # Free English text for people searching the log; kept whole. ``details`` holds the same facts as
+    # action-specific keys (see staff.audit.DETAIL_LABELS), shown translated in the admin.
+    summary = models.TextField(_("summary"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -5,6 +5,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added
 from django.dispatch import receiver
 
+from stats.signals import report_exported
+
 
 @receiver(authenticator_added, dispatch_uid="staff.totp_set_up_counts_as_second_factor")
 def totp_set_up_counts_as_second_factor(sender, request, user, authenticator, **kwargs):
@@ -15,3 +17,24 @@ def totp_set_up_counts_as_second_factor(sender, request, user, authenticator, **
         return
     record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
 
+
+@receiver(report_exported, dispatch_uid="staff.audit_report_exported")
+def audit_report_exported(sender, *, user, format, start, end, service=None, hide_small=False, **kwargs):
+    """Every statistics export is in the audit log, with the one who exported it as the actor."""
+    from . import audit
+    from .models import AuditEntry
+
+    scope = service.name if service is not None else "all services"
+    audit.log(
+        actor=user,
+        action=AuditEntry.Action.EXPORT,
+        summary=f"Statistics exported as {format.upper()}: {start:%Y-%m-%d} to {end:%Y-%m-%d}, {scope}"
+        + (", counts of 1-4 shown as <5" if hide_small else ""),
+        details={
+            "format": format,
+            "start": f"{start:%Y-%m-%d}",
+            "end": f"{end:%Y-%m-%d}",
+            "service": service.name if service is not None else "",
+            "hide_small": bool(hide_small),
+        },
+    )

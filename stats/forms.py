@@ -1,6 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from booking import localtime
+
+from . import services
 from .models import AgeGroup, ContactedBy, Feedback, Topic
 
 
@@ -35,9 +39,31 @@ class FeedbackForm(forms.Form):
     )
 
 
+class CalendarDateField(forms.DateField):
+    """A date as ``<input type=date>`` sends and shows it (ISO, YYYY-MM-DD, in every language),
+    read by ``booking.localtime.parse_date``: a date outside the calendar the service keeps (year 1,
+    year 9999) or one that is no date is a field error, never an overflow further on."""
+
+    widget = forms.DateInput(
+        format="%Y-%m-%d",
+        attrs={"type": "date", "min": f"{localtime.EARLIEST_DATE:%Y-%m-%d}", "max": f"{localtime.LATEST_DATE:%Y-%m-%d}"},
+    )
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return localtime.parse_date(value)
+        except localtime.TimeInputError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+
+
 class ReportForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    """The report's filter, read from the query string. A missing or empty date is the default
+    period (this year so far); anything else must be a date the service keeps."""
+
+    start = CalendarDateField(label=_("From"))
+    end = CalendarDateField(label=_("Until"))
     service = forms.ModelChoiceField(label=_("Service"), queryset=None, required=False, empty_label=_("All services"))
     hide_small = forms.BooleanField(
         label=_("In the CSV, show counts of 1–4 as “<5” (for sharing outside MLL)"), required=False
@@ -49,8 +75,20 @@ class ReportForm(forms.Form):
 
         self.fields["service"].queryset = Service.objects.all()
 
+    @classmethod
+    def from_query(cls, query) -> "ReportForm":
+        today = localtime.today()
+        data = {"start": f"{today.replace(month=1, day=1):%Y-%m-%d}", "end": f"{today:%Y-%m-%d}"}
+        data.update({key: value for key, value in query.items() if key in cls.base_fields and value != ""})
+        return cls(data)
+
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", _("The end must not be before the start."))
+        if data.get("start") and data.get("end"):
+            try:
+                data["start"], data["end"] = services.report_period(start=data["start"], end=data["end"])
+            except services.StatsError as exc:
+                self.add_error("end", exc.message)
+            except localtime.TimeInputError as exc:
+                self.add_error(None, exc.message)
         return data

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from booking import localtime
 from booking.models import Booking
 
 from .models import AgeGroup, ContactedBy, ContactRecord, Feedback, Topic
@@ -61,10 +62,12 @@ def _rows(counter: Counter, choices, total: int) -> list[Row]:
 
 
 def report(*, start: dt.date, end: dt.date, service=None) -> Report:
-    """Figures for appointments whose local start date is within [start, end]."""
-    tz = timezone.get_current_timezone()
-    lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
-    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    """Figures for appointments whose local start date is within [start, end].
+
+    Dates outside the calendar the service keeps raise ``TimeInputError`` (never an overflow)."""
+    start, end = localtime.parse_date(start), localtime.parse_date(end)
+    lo = localtime.day_start(start)
+    hi = localtime.day_start(end + dt.timedelta(days=1))
     bookings = Booking.objects.filter(start__gte=lo, start__lt=hi)
     records = ContactRecord.objects.filter(month__gte=start.replace(day=1), month__lte=end)
     feedback = Feedback.objects.filter(month__gte=start.replace(day=1), month__lte=end)

@@ -1,23 +1,79 @@
-"""Writes for statistics: the worker's record of a session, and the parent's feedback."""
+"""Writes for statistics: the worker's record of a session, the parent's feedback, and the report
+taken out of the system as a file (which is audited, through ``signals.report_exported``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
+from booking import localtime
+from booking.actors import Actor
 from booking.models import Booking
 
+from . import exports, selectors
 from .models import ContactRecord, Feedback, Topic
+from .signals import report_exported
 
 RECORDABLE = (Booking.Status.COMPLETED, Booking.Status.NO_SHOW)
 
 
 class StatsError(Exception):
+    MESSAGES = {
+        "forbidden": _("Only coordinators can see the statistics."),
+        "end_before_start": _("The end must not be before the start."),
+        "not_recordable": _("Statistics are recorded once the appointment has ended."),
+    }
+
     def __init__(self, code: str):
         self.code = code
         super().__init__(code)
+
+    @property
+    def message(self) -> str:
+        return str(self.MESSAGES.get(self.code, self.code))
+
+
+def can_read_reports(actor: Actor) -> bool:
+    """Reports (the page and the file) are for coordinators and admins whose session passed the
+    second factor: never a worker, never a password-only session."""
+    return actor.is_coordinator
+
+
+def report_period(*, start, end) -> tuple[dt.date, dt.date]:
+    """The report's period, checked: each date within the calendar the service keeps
+    (``localtime.parse_date`` raises ``TimeInputError``), the end not before the start."""
+    start, end = localtime.parse_date(start), localtime.parse_date(end)
+    if end < start:
+        raise StatsError("end_before_start")
+    return start, end
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    content: str
+    content_type: str = "text/csv; charset=utf-8"
+
+
+def report_export(
+    *, actor: Actor, start: dt.date, end: dt.date, service=None, hide_small: bool = False, language: str | None = None
+) -> Export:
+    """The report as a CSV file, in ``language`` (default: the active one). Every export is
+    announced with ``report_exported`` (the audit log listens) before the file is handed out."""
+    if not can_read_reports(actor):
+        raise StatsError("forbidden")
+    start, end = report_period(start=start, end=end)
+    with translation.override(language or translation.get_language()):
+        report = selectors.report(start=start, end=end, service=service)
+        export = Export(filename=exports.filename(report), content=exports.report_csv(report, hide_small=hide_small))
+    report_exported.send(
+        sender=Export, actor=actor, user=actor.user, format="csv", start=start, end=end, service=service, hide_small=hide_small
+    )
+    return export
 
 
 def month_of(moment: dt.datetime) -> dt.date:

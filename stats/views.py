@@ -1,15 +1,14 @@
-import csv
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from booking.actors import Actor, session_passed_mfa
 from booking.models import Booking
 
 from . import charts, selectors, services
@@ -59,30 +58,28 @@ def missing(request):
     return render(request, "stats/missing.html", {"bookings": selectors.sessions_missing_record(worker=request.user)})
 
 
-def _require_coordinator(user):
-    if not getattr(user, "is_coordinator", False):
+def _actor(request) -> Actor:
+    return Actor.staff(request.user, mfa=session_passed_mfa(request.session, request.user))
+
+
+def _report_form(request) -> ReportForm:
+    if not services.can_read_reports(_actor(request)):
         raise PermissionDenied
+    return ReportForm.from_query(request.GET)
 
 
-def _report_from_request(request):
-    today = timezone.localdate()
-    default = {"start": today.replace(month=1, day=1), "end": today}
-    form = ReportForm(request.GET or None, initial=default)
-    if request.GET and form.is_valid():
-        start, end, service = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["service"]
-    else:
-        start, end, service = default["start"], default["end"], None
-    return form, selectors.report(start=start, end=end, service=service)
-
-
-# Counts this small can point at one family when a file leaves MLL (a topic in one month).
-SMALL_COUNT_LIMIT = 5
+def _invalid(request, form):
+    """An odd filter (year 1, year 9999, no date at all) is the form's error, answered with a 400."""
+    return render(request, "stats/report.html", {"form": form, "report": None}, status=400)
 
 
 @login_required
 def report_page(request):
-    _require_coordinator(request.user)
-    form, rep = _report_from_request(request)
+    form = _report_form(request)
+    if not form.is_valid():
+        return _invalid(request, form)
+    data = form.cleaned_data
+    rep = selectors.report(start=data["start"], end=data["end"], service=data["service"])
     chart = charts.bar_chart
     context = {
         "form": form,
@@ -105,42 +102,23 @@ def report_page(request):
 
 @login_required
 def report_csv(request):
-    """The same aggregates as the page, as CSV. Never a row per session."""
-    _require_coordinator(request.user)
-    form, rep = _report_from_request(request)
-    hide_small = bool(request.GET and form.is_valid() and form.cleaned_data["hide_small"])
-
-    def count(n: int):
-        return f"<{SMALL_COUNT_LIMIT}" if hide_small and 0 < n < SMALL_COUNT_LIMIT else n
-
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="tilastot-{rep.start}-{rep.end}.csv"'
-    response.write("\ufeff")  # so that Excel reads UTF-8
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(["section", "category", "subcategory", "month", "count"])
-    for m in rep.by_month:
-        for key in ("booked", "held", "cancelled", "no_show", "follow_ups"):
-            writer.writerow(["appointments", key, "", m["month"].strftime("%Y-%m"), count(m[key])])
-    for key in ("booked", "held", "cancelled", "no_show", "follow_ups"):
-        writer.writerow(["appointments", key, "", "total", count(rep.totals[key])])
-    rate = f"{rep.totals['follow_up_rate']:.3f}"
-    if count(rep.totals["follow_ups"]) != rep.totals["follow_ups"]:
-        rate = "-"  # the rate and the booked total together would give the hidden count away
-    writer.writerow(["appointments", "follow_up_rate", "", "total", rate])
-    for about, block in rep.topics.items():
-        for row in block["rows"]:
-            writer.writerow([f"topics_{about}", row.label, "", "total", count(row.count)])
-            for child in row.children:
-                writer.writerow([f"topics_{about}", row.label, child.label, "total", count(child.count)])
-    for section, rows in (
-        ("child_age_group", rep.age_groups),
-        ("contacted_by", rep.contacted_by),
-        ("professional_help", rep.help_rows),
-        ("feedback_helpful", rep.feedback_helpful),
-        ("feedback_recommend", rep.feedback_recommend),
-    ):
-        for row in rows:
-            writer.writerow([section, row.label, "", "total", count(row.count)])
+    """The same aggregates as the page, as a CSV file in the page's language (stats.exports)."""
+    form = _report_form(request)
+    if not form.is_valid():
+        return _invalid(request, form)
+    data = form.cleaned_data
+    try:
+        export = services.report_export(
+            actor=_actor(request), start=data["start"], end=data["end"], service=data["service"],
+            hide_small=data["hide_small"], language=translation.get_language(),
+        )
+    except services.StatsError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied from None
+        form.add_error(None, exc.message)
+        return _invalid(request, form)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, export.filename)
     return response
 
 

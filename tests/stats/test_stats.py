@@ -126,9 +126,9 @@ def test_csv_has_aggregates_only(client, service, worker, make_worker):
     response = client.get(f"/staff/reports/tilastot.csv?start={today - dt.timedelta(days=30)}&end={today}")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["section", "category", "subcategory", "month", "count"]
-    held_total = [r for r in rows if r[:2] == ["appointments", "held"] and r[3] == "total"]
-    assert held_total == [["appointments", "held", "", "total", "3"]]
+    assert rows[0] == ["Osio", "Luokka", "Alaluokka", "Kuukausi", "Määrä"]  # the page's language: Finnish first
+    held_total = [r for r in rows if r[:2] == ["Ajat", "Käyty"] and r[3] == "Yhteensä"]
+    assert held_total == [["Ajat", "Käyty", "", "Yhteensä", "3"]]
     lintsaaminen = [r for r in rows if r[2] == "Lintsaaminen"]
     assert lintsaaminen[0][-1] == "3"
     text = response.content.decode("utf-8-sig")
@@ -214,6 +214,6 @@ def test_csv_for_sharing_shows_small_counts_only_as_under_five(client, service, 
     assert value(exact, "Lintsaaminen") == "6" and value(shared, "Lintsaaminen") == "6"
     assert value(exact, "Läksyt ja opiskelu") == "2" and value(shared, "Läksyt ja opiskelu") == "<5"
     assert value(shared, "Oppimisvaikeudet") == "0"  # a zero gives nobody away
-    father = [r for r in shared if r[0] == "contacted_by" and r[-1] == "<5"]
+    father = [r for r in shared if r[0] == "Yhteydenottaja" and r[-1] == "<5"]
     assert len(father) == 1
     assert not [r for r in exact if r[-1] == "<5"]
