@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from booking.models import Booking
 from chatrooms.models import ChatSession, Message
+from demo.history import create_history
 from staff.models import User
 from stats import selectors, services
-from stats.demo import create_history
 from stats.models import ContactRecord, Feedback, Topic
 from tests.conftest import staff_login
 

@@ -1,4 +1,4 @@
-"""A year of plausible history for the demo, so that the report shows something on a fresh install.
+"""A year of plausible history for the demo (run by seed_demo), so that the report shows something on a fresh install.
 
 Deterministic (seeded random) and idempotent: it runs once, marked by its bookings' code hashes.
 Past bookings are created as the purge would have left them (no nickname, no topic, a dead code
@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking.models import Availability, Booking, Service
-
-from .models import AgeGroup, ContactedBy, ContactRecord, Feedback, Topic
+from stats.models import AgeGroup, ContactedBy, ContactRecord, Feedback, Topic
 
 MARK = "demo-history-"
 
