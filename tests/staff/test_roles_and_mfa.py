@@ -122,12 +122,13 @@ def test_coordinator_sees_all_calendars_but_never_chat_content(client, service, 
 
 @pytest.mark.django_db(transaction=True)
 def test_coordinator_cannot_join_a_workers_chat(service, worker, coordinator):
+    from booking.actors import Actor
     from chatrooms import services
     from chatrooms.services import ChatError
 
     booking = booking_of(worker, service)
     with pytest.raises(ChatError) as exc:
-        services.worker_booking(user=coordinator, booking_id=booking.pk)
+        services.worker_booking(actor=Actor.staff(coordinator, mfa=True), booking_id=booking.pk)
     assert exc.value.code == "forbidden"
 
 

@@ -200,6 +200,18 @@ async def worker_join_answer(session_key, booking_id) -> dict:
     raise AssertionError("no answer to the join")
 
 
+def test_the_chat_service_refuses_a_worker_whose_session_did_not_pass_the_second_factor(service, worker):
+    from booking.actors import Actor
+    from chatrooms import services as chat
+    from chatrooms.services import ChatError
+
+    booking = open_booking(service, worker)
+    with pytest.raises(ChatError) as refused:
+        chat.worker_booking(actor=Actor.staff(worker, mfa=False), booking_id=booking.pk)
+    assert refused.value.code == "forbidden"
+    assert chat.worker_booking(actor=Actor.staff(worker, mfa=True), booking_id=booking.pk) == booking
+
+
 def real_login_session_key(user) -> str:
     client = Client()
     sign_in_fully(client, user)
