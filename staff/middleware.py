@@ -35,9 +35,9 @@ class RequireStaffMFAMiddleware:
     """No staff page for a session that did not pass the second factor.
 
     - An account with a TOTP device whose session lacks the flag (signed in with a password alone,
-      however that happened) is signed out on any page and sent to sign in again, this time with
-      the code, and then back to the page it asked for. It is not left signed in anywhere, so it
-      cannot, say, swap the TOTP device under /accounts/ with the password alone.
+      however that happened) is signed out on any page; a staff page sends it to sign in again, this
+      time with the code, and then back to the page it asked for. It is not left signed in anywhere,
+      so it cannot, say, swap the TOTP device under /accounts/ with the password alone.
     - An account without a device (a new staff member) is sent to set one up before any staff page;
       setting it up passes the second factor for the session (staff.receivers).
     """
@@ -48,11 +48,13 @@ class RequireStaffMFAMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not mfa_satisfied(request):
+            staff_page = request.path.startswith(STAFF_PATHS)
             if has_mfa(user):
-                logout(request)
-                messages.info(request, _("Please sign in again with your authenticator app's code."))
-                return redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
-            if request.path.startswith(STAFF_PATHS):
+                logout(request)  # anywhere else the request goes on as a visitor's
+                if staff_page:
+                    messages.info(request, _("Please sign in again with your authenticator app's code."))
+                    return redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
+            elif staff_page:
                 return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
 

@@ -120,6 +120,14 @@ def test_password_only_session_gets_no_staff_page(client, admin_user, url):
     assert not signed_in(client)  # sent to sign in again, with the code this time
 
 
+def test_password_only_session_is_signed_out_outside_staff_pages_too(client, worker):
+    """Not left signed in under /accounts/, where it could swap the TOTP device with the password alone."""
+    client.force_login(worker)
+    response = client.get("/accounts/2fa/totp/deactivate/")
+    assert not signed_in(client)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
 def test_password_only_session_of_an_account_without_totp_is_sent_to_set_it_up(client, make_worker):
     user = make_worker("Uusi", mfa=False)
     staff_login(client, user, mfa=False)
