@@ -70,16 +70,11 @@ class StaffMFAChannelsMiddleware(BaseMiddleware):
 
     async def __call__(self, scope, receive, send):
         scope = dict(scope)
-        user, passed = await database_sync_to_async(self.verify)(scope)
-        scope["user"], scope["staff_mfa"] = user, passed
+        user = scope.get("user")  # already resolved by AuthMiddleware
+        passed = False
+        if user is not None and user.is_authenticated:  # parents' sockets skip the thread hop
+            passed = await database_sync_to_async(session_passed_mfa)(scope.get("session"), user)
+        if not passed and settings.STAFF_MFA_REQUIRED:
+            scope["user"] = AnonymousUser()
+        scope["staff_mfa"] = passed
         return await super().__call__(scope, receive, send)
-
-    @staticmethod
-    def verify(scope):
-        user = scope.get("user")
-        if user is None or not user.is_authenticated:
-            return AnonymousUser(), False
-        passed = session_passed_mfa(scope.get("session"), user)
-        if passed or not settings.STAFF_MFA_REQUIRED:
-            return user, passed
-        return AnonymousUser(), False
