@@ -23,7 +23,7 @@ class NoticeEmailBackend(BaseEmailBackend):
             if not recipients:
                 continue
             logger.info(
-                "Email not sent (development backend): %r to %d recipient%s (address and text not shown)",
+                "Email (development backend, not delivered): %r to %d recipient%s (address and text not shown)",
                 scrub(str(message.subject)), recipients, "" if recipients == 1 else "s",
             )
             sent += 1
