@@ -71,6 +71,16 @@ def staff_login(client, user, *, mfa: bool = True):
     return client
 
 
+def staff_scope(user, *, mfa: bool = True) -> dict:
+    """What the sockets' middleware leaves in a WebSocket scope for ``user`` (for consumer tests that
+    skip the ASGI router): the user (anonymous without the second factor), the session and
+    ``staff_mfa``. Touches the database: call it outside the event loop or through
+    ``database_sync_to_async``."""
+    from django.contrib.auth.models import AnonymousUser
+
+    return {"user": user if mfa else AnonymousUser(), "session": mfa_session(user, mfa=mfa), "staff_mfa": mfa}
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL and Redis tests run in CI (DATABASE_URL / REDIS_URL set) and skip, saying why, elsewhere.

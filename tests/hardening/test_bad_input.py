@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -15,6 +16,7 @@ from booking import codes
 from booking.models import Booking
 from chatrooms.consumers import ChatConsumer
 from chatrooms.models import ChatSession, Message
+from tests.conftest import staff_scope
 
 NASTY_TEXT = st.one_of(
     st.text(),
@@ -101,7 +103,7 @@ FRAMES = st.one_of(
 
 async def _session(worker_user, booking, frames):
     communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
-    communicator.scope["user"] = worker_user
+    communicator.scope.update(await database_sync_to_async(staff_scope)(worker_user))  # signed in with the code
     communicator.scope["client"] = ("127.0.0.1", 1)
     connected, _ = await communicator.connect()
     assert connected
