@@ -67,7 +67,7 @@ def endpoint(*methods: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.method == "OPTIONS":
-                return _cors(request, HttpResponse(status=204))
+                return _cors(request, HttpResponse(status=204, content_type="application/json"))
             if request.method not in methods:
                 response = error(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
                 response["Allow"] = ", ".join(methods)
@@ -93,7 +93,7 @@ def _json_body(request):
     if len(request.body) > MAX_BODY_BYTES:
         return None, error(413, "too_large", "The request body is too large.")
     try:
-        data = json.loads(request.body or b"null")
+        data = services.clean_json(json.loads(request.body or b"null"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None, error(400, "bad_json", "The request body is not valid JSON.")
     if not isinstance(data, dict):

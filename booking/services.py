@@ -90,6 +90,21 @@ def clean_text(value: str, *, max_length: int, single_line: bool) -> str:
     return value[: max_length + 1]
 
 
+def clean_json(value):
+    """JSON may carry lone surrogates ("\\ud800"), which no database, log or socket can encode:
+    replace them in every string of a parsed JSON value (API bodies, socket frames) before anything
+    reads it."""
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {clean_json(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    return value
+
+
 def validate_nickname(nickname: str) -> str:
     cleaned = clean_text(nickname, max_length=NICKNAME_MAX, single_line=True)
     if not cleaned or len(cleaned) > NICKNAME_MAX:

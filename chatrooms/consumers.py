@@ -31,18 +31,6 @@ MAX_FRAME_BYTES = 16 * 1024
 logger = logging.getLogger(__name__)
 
 
-def clean_frame(value):
-    """JSON may carry lone surrogates ("\\ud800"), which no database or socket can encode: replace
-    them in every string of a frame before anything reads it."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= ch <= "\udfff" for ch in value) else value
-    if isinstance(value, dict):
-        return {clean_frame(k): clean_frame(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean_frame(v) for v in value]
-    return value
-
-
 async def answer_frames(consumer, text_data, bytes_data, handlers, *, joined: bool):
     """The common reading of a chat frame, for every chat socket: size, JSON, type, join first; a
     refusal becomes an error frame and an unexpected failure a ``server_error`` frame, so a frame
@@ -51,7 +39,7 @@ async def answer_frames(consumer, text_data, bytes_data, handlers, *, joined: bo
         code = "too_long" if text_data is not None or bytes_data else "bad_frame"
         return await consumer.send_error(ChatError(code))
     try:
-        frame = clean_frame(json.loads(text_data))
+        frame = booking_services.clean_json(json.loads(text_data))
     except (ValueError, RecursionError):
         return await consumer.send_error(ChatError("bad_frame"))
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):

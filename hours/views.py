@@ -76,7 +76,7 @@ def _public_cache(response):
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def status_json(request):
     if request.method == "OPTIONS":
-        return _cors(request, HttpResponse(status=204))
+        return _cors(request, HttpResponse(status=204, content_type="application/json"))
     language = _language(request)
     response = JsonResponse(status_document(language), json_dumps_params={"ensure_ascii": False})
     response["Content-Language"] = language

@@ -61,7 +61,7 @@ class User(AbstractUser):
         ordering = ["pseudonym", "email"]
 
     def __str__(self) -> str:
-        return self.pseudonym or self.email
+        return self.pseudonym or self.email  # staff-facing (admin, audit log); parents see display_name
 
     def save(self, *args, **kwargs):
         # The Django admin is for the admin role only.
@@ -74,7 +74,9 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.pseudonym or self.email.split("@")[0]
+        """The only name a parent ever sees. Never the email: a worker without a pseudonym is shown
+        with a neutral title (and takes no bookings until an admin gives one; booking.selectors)."""
+        return self.pseudonym or str(_("MLL worker"))
 
     @property
     def is_coordinator(self) -> bool:

@@ -18,6 +18,37 @@ def totp_set_up_counts_as_second_factor(sender, request, user, authenticator, **
     record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
 
 
+# --- the booking floor: staff actions on appointments go to the audit log ------------------------
+from django.utils import timezone  # noqa: E402
+
+from booking.signals import booking_changed  # noqa: E402
+
+from . import audit  # noqa: E402
+
+_BOOKING_AUDIT = {"cancelled": "cancel", "moved": "move", "handed_over": "hand_over", "flagged": "flag"}
+
+
+@receiver(booking_changed, dispatch_uid="staff.audit_booking_changes")
+def audit_booking_changes(sender, booking, change, actor, details, **kwargs):
+    """Every change a staff member makes to an appointment is audited, whichever page made it. A
+    parent's own changes and the system's are not staff actions and are not logged here."""
+    action = _BOOKING_AUDIT.get(change)
+    if action is None or actor is None or actor.user_id is None:
+        return
+    if change == "moved":
+        old, new = timezone.localtime(details["old_start"]), timezone.localtime(booking.start)
+        summary = f"booking {booking.pk}: {old:%Y-%m-%d %H:%M} → {new:%Y-%m-%d %H:%M}"
+    elif change == "handed_over":
+        summary = f"booking {booking.pk}: {details['previous_worker'].display_name} → {booking.worker.display_name}"
+    elif change == "flagged":
+        summary = f"booking {booking.pk}; {details.get('follow_ups_cancelled', 0)} follow-ups cancelled"
+    else:
+        reason = details.get("reason")
+        summary = f"booking {booking.pk}" + (" (availability change)" if reason == "availability" else "")
+    target = details.get("previous_worker") if change == "handed_over" else booking.worker
+    audit.log(actor=actor.user, action=action, target_worker=target, summary=summary)
+
+
 @receiver(report_exported, dispatch_uid="staff.audit_report_exported")
 def audit_report_exported(sender, *, user, format, start, end, service=None, hide_small=False, **kwargs):
     """Every statistics export is in the audit log, with the one who exported it as the actor."""

@@ -176,3 +176,16 @@ def worker(make_worker, service, add_availability):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+# --- who acts (booking.actors): the services take one of these -----------------------------------
+from booking.actors import Actor  # noqa: E402
+
+SYSTEM = Actor.system()
+# A parent as the services see one: no account, only a keyed hash of the client's address.
+PARENT = Actor.parent("test-client")
+
+
+def staff_actor(user, *, mfa: bool = True) -> Actor:
+    """A signed-in staff member whose session passed (or did not pass) the second factor."""
+    return Actor.staff(user, mfa=mfa, client="test-staff-client")

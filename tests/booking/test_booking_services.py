@@ -9,7 +9,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 
 from booking import codes, selectors, services
 from booking.models import Booking
-from tests.conftest import local
+from tests.conftest import local, SYSTEM, PARENT
 
 NOW = local(2026, 11, 16, 8, 0)
 SLOT = local(2026, 11, 23, 10, 0)
@@ -28,7 +28,7 @@ def test_code_has_enough_entropy_and_is_easy_to_read():
 
 
 def test_code_is_accepted_however_it_is_typed_and_only_its_hash_is_stored(service, worker):
-    new = services.booking_create(service=service, start=SLOT, nickname="Väsynyt äiti")
+    new = services.booking_create(actor=SYSTEM, service=service, start=SLOT, nickname="Väsynyt äiti")
     stored = Booking.objects.get(pk=new.booking.pk)
     assert new.code.replace("-", "") not in str(stored.__dict__)
     assert len(stored.code_hash) == 64
@@ -40,11 +40,11 @@ def test_code_is_accepted_however_it_is_typed_and_only_its_hash_is_stored(servic
 def test_any_worker_booking_picks_a_free_worker(service, worker, make_worker, add_availability):
     other = make_worker("Sanna")
     add_availability(other, service, 0)
-    first = services.booking_create(service=service, start=SLOT, nickname="A")
-    second = services.booking_create(service=service, start=SLOT, nickname="B")
+    first = services.booking_create(actor=SYSTEM, service=service, start=SLOT, nickname="A")
+    second = services.booking_create(actor=SYSTEM, service=service, start=SLOT, nickname="B")
     assert {first.booking.worker, second.booking.worker} == {worker, other}
     with pytest.raises(services.BookingError) as exc:
-        services.booking_create(service=service, start=SLOT, nickname="C")
+        services.booking_create(actor=SYSTEM, service=service, start=SLOT, nickname="C")
     assert exc.value.code == "slot_taken"
     assert exc.value.alternatives, "the refusal offers the nearest free times"
     assert Booking.objects.count() == 2
@@ -52,7 +52,7 @@ def test_any_worker_booking_picks_a_free_worker(service, worker, make_worker, ad
 
 def test_time_outside_availability_is_not_available(service, worker):
     with pytest.raises(services.BookingError) as exc:
-        services.booking_create(service=service, start=local(2026, 11, 23, 15), worker=worker, nickname="A")
+        services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 15), worker=worker, nickname="A")
     assert exc.value.code == "not_available"
     assert not Booking.objects.exists()
 
@@ -60,7 +60,7 @@ def test_time_outside_availability_is_not_available(service, worker):
 @pytest.mark.parametrize("nickname", ["", "   ", "x" * 41, "\x00\x01"])
 def test_bad_nickname_is_refused_and_nothing_is_stored(service, worker, nickname):
     with pytest.raises(services.BookingError) as exc:
-        services.booking_create(service=service, start=SLOT, nickname=nickname)
+        services.booking_create(actor=SYSTEM, service=service, start=SLOT, nickname=nickname)
     assert exc.value.code == "invalid_nickname"
     assert not Booking.objects.exists()
 
@@ -74,28 +74,28 @@ def test_database_refuses_a_second_booking_of_the_same_worker_and_start(service,
 def test_follow_up_is_with_the_same_worker_and_linked(service, worker, make_worker, add_availability):
     other = make_worker("Sanna")
     add_availability(other, service, 0)
-    first = services.booking_create(service=service, start=SLOT, worker=worker, nickname="Isä")
-    follow = services.followup_create(previous=first.booking, start=local(2026, 11, 30, 11))
+    first = services.booking_create(actor=SYSTEM, service=service, start=SLOT, worker=worker, nickname="Isä")
+    follow = services.followup_create(actor=SYSTEM, previous=first.booking, start=local(2026, 11, 30, 11))
     assert follow.booking.worker == worker
     assert follow.booking.follow_up_of == first.booking
     assert follow.booking.nickname == "Isä"
     assert follow.code != first.code
     with pytest.raises(services.BookingError) as exc:
-        services.booking_create(
+        services.booking_create(actor=SYSTEM, 
             service=service, start=local(2026, 11, 30, 10), worker=other, nickname="Isä", follow_up_of=first.booking
         )
     assert exc.value.code == "follow_up_other_worker"
 
 
 def test_parent_cancels_before_the_start_and_the_time_is_free_again(service, worker):
-    new = services.booking_create(service=service, start=SLOT, worker=worker, nickname="A")
-    services.booking_cancel(booking=new.booking)
+    new = services.booking_create(actor=SYSTEM, service=service, start=SLOT, worker=worker, nickname="A")
+    services.booking_cancel(actor=PARENT, booking=new.booking)
     assert Booking.objects.get().status == Booking.Status.CANCELLED
     assert selectors.slot_is_free(service=service, worker=worker, start=SLOT)
-    again = services.booking_create(service=service, start=SLOT, worker=worker, nickname="B")
+    again = services.booking_create(actor=SYSTEM, service=service, start=SLOT, worker=worker, nickname="B")
     assert again.booking.status == Booking.Status.BOOKED
     with pytest.raises(services.BookingError):
-        services.booking_cancel(booking=new.booking)
+        services.booking_cancel(actor=PARENT, booking=new.booking)
 
 
 @pytest.mark.postgres
@@ -109,7 +109,7 @@ def test_concurrent_bookings_of_one_slot_make_exactly_one_booking(service, worke
     def attempt(i):
         try:
             barrier.wait()
-            new = services.booking_create(service=service, start=SLOT, worker=worker, nickname=f"P{i}")
+            new = services.booking_create(actor=SYSTEM, service=service, start=SLOT, worker=worker, nickname=f"P{i}")
             results.append(("ok", new.booking.pk))
         except services.BookingError as exc:
             results.append((exc.code, None))
@@ -138,7 +138,7 @@ def test_concurrent_bookings_on_the_embedded_database_make_one_booking(service, 
     def attempt(i):
         try:
             barrier.wait()
-            services.booking_create(service=service, start=SLOT, worker=worker, nickname=f"P{i}")
+            services.booking_create(actor=SYSTEM, service=service, start=SLOT, worker=worker, nickname=f"P{i}")
             results.append("ok")
         except services.BookingError as exc:
             results.append(exc.code)

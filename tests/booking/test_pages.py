@@ -33,7 +33,7 @@ def test_booking_through_the_pages_shows_the_code_once_with_ics_and_cancel(clien
     form = soup(client.get(f"/book/vanhempainpuhelin/confirm/?start={start.replace('+', '%2B')}"))
     assert form.select_one("input[name=nickname]") is not None
     response = client.post(
-        "/book/vanhempainpuhelin/confirm/", {"start": start, "worker": "", "nickname": "Kaisa", "topic": "", "privacy": "on"}
+        "/book/vanhempainpuhelin/confirm/", {"start": start, "worker": "", "nickname": "Kaisa", "topic": "", "privacy": "on"}, follow=True
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -71,7 +71,7 @@ def test_taken_time_shows_a_gentle_message_and_the_nearest_times(client, service
 
 def test_cancel_with_the_code(client, service, worker):
     response = client.post(
-        "/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}
+        "/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}, follow=True
     )
     code = soup(response).select_one("[data-testid=booking-code]").get_text().strip()
     looked = soup(client.post("/booking/", {"code": code}))
@@ -82,7 +82,7 @@ def test_cancel_with_the_code(client, service, worker):
 
 def test_join_page_explains_an_early_code_and_refuses_a_wrong_one(client, service, worker):
     response = client.post(
-        "/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}
+        "/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}, follow=True
     )
     code = soup(response).select_one("[data-testid=booking-code]").get_text().strip()
     early = client.post("/join/", {"code": code})
@@ -94,7 +94,7 @@ def test_join_page_explains_an_early_code_and_refuses_a_wrong_one(client, servic
 
 def test_join_with_a_valid_code_opens_the_chat_page(client, service, worker, time_machine):
     response = client.post(
-        "/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}
+        "/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}, follow=True
     )
     code = soup(response).select_one("[data-testid=booking-code]").get_text().strip()
     time_machine.move_to(local(2026, 11, 23, 9, 55), tick=False)
@@ -152,15 +152,15 @@ def test_service_name_in_the_chosen_language_with_finnish_as_fallback(client, se
 
 
 def test_confirmation_links_to_the_join_page(client, service, worker):
-    response = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"})
+    response = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}, follow=True)
     assert soup(response).select_one("main ol a[href$='/join/']") is not None
 
 
 def test_the_booking_page_stops_one_client_booking_time_after_time(client, service, worker, add_availability, settings):
     settings.BOOKINGS_PER_CLIENT_PER_HOUR = 1
     add_availability(worker, service, 0, "08:00", "16:00")
-    first = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"})
+    first = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T10:00:00+02:00", "nickname": "A", "privacy": "on"}, follow=True)
     assert first.status_code == 200 and soup(first).select_one("[data-testid=booking-code]")
-    second = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T11:00:00+02:00", "nickname": "A", "privacy": "on"})
+    second = client.post("/book/vanhempainpuhelin/confirm/", {"start": "2026-11-23T11:00:00+02:00", "nickname": "A", "privacy": "on"}, follow=True)
     assert second.status_code == 429 and "tunnin kuluttua" in second.content.decode()
     assert Booking.objects.count() == 1

@@ -12,7 +12,7 @@ from booking import codes, selectors
 from booking.models import Availability, Booking
 from chatrooms.models import ChatSession, Message
 from config.asgi import application
-from tests.conftest import mfa_session
+from tests.conftest import mfa_session, SYSTEM
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
 ORIGIN = (b"origin", b"http://localhost")
@@ -345,10 +345,10 @@ async def test_worker_dashboard_hears_new_bookings_cancellations_and_the_waiting
         return selectors.free_slots(service=service, start_date=day, end_date=day)[0]
 
     slot = await database_sync_to_async(first_free_slot)()
-    new = await database_sync_to_async(booking_services.booking_create)(service=service, start=slot.start, nickname="Uusi")
+    new = await database_sync_to_async(booking_services.booking_create)(actor=SYSTEM, service=service, start=slot.start, nickname="Uusi")
     event = await dash.receive_json_from(timeout=5)
     assert event["kind"] == "booking" and event["booking"] == new.booking.pk and event["status"] == "booked"
-    await database_sync_to_async(booking_services.booking_cancel)(booking=new.booking)
+    await database_sync_to_async(booking_services.booking_cancel)(actor=SYSTEM, booking=new.booking)
     event = await dash.receive_json_from(timeout=5)
     assert event["status"] == "cancelled"
 

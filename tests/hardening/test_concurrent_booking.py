@@ -9,7 +9,7 @@ from django.db import connection
 
 from booking import services
 from booking.models import Booking
-from tests.conftest import TZ
+from tests.conftest import TZ, SYSTEM
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def _race(fn, n=THREADS):
 def test_concurrent_bookings_of_one_slot_give_exactly_one_booking(service, worker):
     start = next_monday(10)
 
-    results = _race(lambda i: services.booking_create(service=service, worker=worker, start=start, nickname=f"p{i}"))
+    results = _race(lambda i: services.booking_create(actor=SYSTEM, service=service, worker=worker, start=start, nickname=f"p{i}"))
 
     assert sorted(r[0] for r in results) == ["ok"] + ["refused"] * (THREADS - 1)
     assert {r[1] for r in results if r[0] == "refused"} == {"slot_taken"}
@@ -64,7 +64,7 @@ def test_concurrent_any_worker_bookings_fill_each_worker_once(service, worker, m
         add_availability(other, service, weekday)
     start = next_monday(11)
 
-    results = _race(lambda i: services.booking_create(service=service, start=start, nickname=f"p{i}"), n=8)
+    results = _race(lambda i: services.booking_create(actor=SYSTEM, service=service, start=start, nickname=f"p{i}"), n=8)
 
     assert sorted(r[0] for r in results) == ["ok", "ok"] + ["refused"] * 6
     assert {r[1] for r in results if r[0] == "refused"} == {"slot_taken"}

@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import staff_login
+from tests.conftest import staff_login, SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_booking_calendar_has_a_quick_exit(client, worker, service):
 def test_the_parents_chat_room_has_a_quick_exit(client, worker, service):
     from booking import services
 
-    new = services.booking_create(service=service, start=_first_free(service), worker=None, nickname="Äiti", topic="")
+    new = services.booking_create(actor=SYSTEM, service=service, start=_first_free(service), worker=None, nickname="Äiti", topic="")
     session = client.session
     session["chat_booking"] = new.booking.pk
     session.save()

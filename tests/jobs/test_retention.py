@@ -13,7 +13,7 @@ from chatrooms import services as chat
 from chatrooms.models import ChatSession, Message
 from stats.models import ContactRecord
 from stats.services import record_save
-from tests.conftest import local
+from tests.conftest import local, PARENT
 
 pytestmark = pytest.mark.django_db
 START = local(2026, 11, 23, 10)
@@ -56,7 +56,7 @@ def test_parent_who_does_not_come_is_a_no_show_and_the_code_dies(booked, setting
     booking.refresh_from_db()
     assert booking.status == Booking.Status.NO_SHOW
     with pytest.raises(chat.ChatError) as exc:
-        chat.parent_booking_for_code(code=code, now=START + dt.timedelta(minutes=20))
+        chat.parent_booking_for_code(actor=PARENT, code=code, now=START + dt.timedelta(minutes=20))
     assert exc.value.code == "ended"
 
 
@@ -108,7 +108,7 @@ def test_purge_with_zero_delay_is_immediate(booked, settings):
 
 def test_cancelled_booking_is_purged_too(booked, settings):
     booking, code = booked
-    services.booking_cancel(booking=booking, now=START - dt.timedelta(days=1))
+    services.booking_cancel(actor=PARENT, booking=booking, now=START - dt.timedelta(days=1))
     retention.purge_due(now=START)
     booking.refresh_from_db()
     assert booking.nickname == "" and booking.topic == "" and selectors.booking_by_code(code) is None

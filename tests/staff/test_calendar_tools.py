@@ -9,7 +9,7 @@ from icalendar import Calendar
 from booking import selectors, services
 from booking.models import Availability, AvailabilityException, Booking
 from staff.models import AuditEntry, User
-from tests.conftest import local, staff_login
+from tests.conftest import local, staff_login, SYSTEM, staff_actor
 
 pytestmark = pytest.mark.django_db
 NOW = local(2026, 11, 16, 8, 0)
@@ -22,7 +22,7 @@ def _frozen(time_machine):
 
 @pytest.fixture
 def monday_booking(service, worker):
-    return services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="Äiti-K", topic="aihe-K").booking
+    return services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="Äiti-K", topic="aihe-K").booking
 
 
 def test_worker_adds_availability_and_parents_see_the_new_times(client, service, worker):
@@ -86,7 +86,7 @@ def test_blocking_a_single_slot(client, service, worker):
 
 
 def test_calendar_shows_appointments_free_times_and_follow_ups(client, service, worker, monday_booking):
-    services.followup_create(previous=monday_booking, start=local(2026, 11, 24, 10))
+    services.followup_create(actor=SYSTEM, previous=monday_booking, start=local(2026, 11, 24, 10))
     staff_login(client, worker)
     page = BeautifulSoup(client.get("/staff/calendar/?week=2026-11-23").content, "html.parser")
     text = page.get_text(" ")
@@ -98,7 +98,7 @@ def test_calendar_shows_appointments_free_times_and_follow_ups(client, service, 
 
 
 def test_feed_has_the_times_and_nothing_about_the_parent(client, service, worker, monday_booking):
-    services.followup_create(previous=monday_booking, start=local(2026, 11, 24, 10))
+    services.followup_create(actor=SYSTEM, previous=monday_booking, start=local(2026, 11, 24, 10))
     response = client.get(f"/staff/feed/{worker.feed_token}/ajanvaraukset.ics")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     cal = Calendar.from_ical(response.content)
@@ -119,7 +119,7 @@ def test_feed_link_can_be_renewed_and_the_old_one_dies(client, worker):
 
 
 def test_coordinator_moves_an_appointment_and_the_parent_sees_it(client, service, worker, make_worker):
-    new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
+    new = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
     coordinator = make_worker("K", role=User.Role.COORDINATOR)
     staff_login(client, coordinator)
     response = client.post(
@@ -132,8 +132,8 @@ def test_coordinator_moves_an_appointment_and_the_parent_sees_it(client, service
 
 
 def test_coordinator_cannot_move_onto_a_taken_time(client, service, worker, make_worker):
-    a = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="A").booking
-    services.booking_create(service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
+    a = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="A").booking
+    services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
     staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     client.post(f"/staff/booking/{a.pk}/", {"action": "move", "m-start": "2026-11-23T12:00"})
     assert Booking.objects.get(pk=a.pk).start == local(2026, 11, 23, 11)
@@ -163,7 +163,7 @@ def test_saved_replies_own_and_shared(client, worker, make_worker):
 def test_dashboard_shows_a_parent_already_waiting(client, service, worker, time_machine):
     from chatrooms import services as chat
 
-    booking = services.booking_create(service=service, start=local(2026, 11, 16, 11), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
+    booking = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 16, 11), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
     time_machine.move_to(local(2026, 11, 16, 10, 55), tick=False)
     chat.session_join(booking=booking, role="parent")
     staff_login(client, worker)
@@ -173,7 +173,7 @@ def test_dashboard_shows_a_parent_already_waiting(client, service, worker, time_
 
 
 def test_worker_sees_in_the_chat_that_it_is_a_follow_up_and_when_they_last_talked(client, service, worker, monday_booking, time_machine):
-    follow = services.followup_create(previous=monday_booking, start=local(2026, 11, 30, 10)).booking
+    follow = services.followup_create(actor=SYSTEM, previous=monday_booking, start=local(2026, 11, 30, 10)).booking
     time_machine.move_to(local(2026, 11, 30, 9, 52), tick=False)
     staff_login(client, worker)
     page = BeautifulSoup(client.get(f"/staff/chat/{follow.pk}/").content, "html.parser")
@@ -186,7 +186,7 @@ def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service
     may happen before the parent's own door opens (10 minutes before the start)."""
     from chatrooms import services as chat
 
-    booking = services.booking_create(service=service, start=local(2026, 11, 30, 10), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
+    booking = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 30, 10), worker=worker, nickname="N", now=local(2026, 11, 16, 8)).booking
     time_machine.move_to(local(2026, 11, 23, 12), tick=False)
     staff_login(client, worker)
     dashboard = BeautifulSoup(client.get("/staff/").content, "html.parser")
@@ -195,13 +195,13 @@ def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service
     response = client.get(f"/staff/chat/{booking.pk}/", follow=True)
     assert response.redirect_chain[-1][0] == "/staff/" and "9.50" in response.content.decode()
     with pytest.raises(chat.ChatError) as exc:
-        chat.worker_booking(user=worker, booking_id=booking.pk)
+        chat.worker_booking(actor=staff_actor(worker), booking_id=booking.pk)
     assert exc.value.code == "too_early"
     assert not booking.__class__.objects.filter(pk=booking.pk, chat__isnull=False).exists()
 
     time_machine.move_to(local(2026, 11, 30, 9, 50), tick=False)  # the door opens for both
     staff_login(client, worker)
-    assert chat.worker_booking(user=worker, booking_id=booking.pk) == booking
+    assert chat.worker_booking(actor=staff_actor(worker), booking_id=booking.pk) == booking
     page = BeautifulSoup(client.get("/staff/").content, "html.parser")
     assert page.select_one(f"a[href='/staff/chat/{booking.pk}/']") is not None
     assert client.get(f"/staff/chat/{booking.pk}/").status_code == 200
@@ -210,11 +210,11 @@ def test_a_worker_cannot_open_a_chat_days_early_by_a_stray_click(client, service
 def test_coordinator_hands_an_appointment_to_a_free_colleague_when_its_worker_falls_ill(
     client, service, worker, make_worker, add_availability, time_machine
 ):
-    new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
+    new = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N")
     sanna, mikko = make_worker("Sanna"), make_worker("Mikko")
     for colleague in (sanna, mikko):
         add_availability(colleague, service, 0, "10:00", "13:00")
-    services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=mikko, nickname="M")  # Mikko is busy then
+    services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=mikko, nickname="M")  # Mikko is busy then
     # The morning of the appointment, inside the service's minimum notice: exactly when it is needed.
     time_machine.move_to(local(2026, 11, 23, 10, 30), tick=False)
     coordinator = make_worker("K", role=User.Role.COORDINATOR)
@@ -235,23 +235,25 @@ def test_coordinator_hands_an_appointment_to_a_free_colleague_when_its_worker_fa
 
 
 def test_an_appointment_whose_chat_is_open_is_not_handed_over(service, worker, make_worker, add_availability, time_machine):
-    from booking import availability
     from chatrooms import services as chat
+    from staff.models import User
 
-    new = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N").booking
+    new = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="N").booking
     sanna = make_worker("Sanna")
     add_availability(sanna, service, 0, "10:00", "13:00")
     time_machine.move_to(local(2026, 11, 23, 10, 55), tick=False)
     chat.session_join(booking=new, role="worker")
-    with pytest.raises(services.BookingError):
-        availability.booking_hand_over(actor=worker, booking=new, worker=sanna)
+    coordinator = make_worker("Koordinaattori", role=User.Role.COORDINATOR)
+    with pytest.raises(services.BookingError) as refused:
+        services.booking_hand_over(actor=staff_actor(coordinator), booking=new, worker=sanna)
+    assert refused.value.code == "too_late"
     assert Booking.objects.get(pk=new.pk).worker == worker
 
 
 def test_coordinator_hands_over_a_sick_workers_whole_day_in_one_go(client, service, worker, make_worker, add_availability):
-    first = services.booking_create(service=service, start=local(2026, 11, 23, 10), worker=worker, nickname="A")
-    second = services.booking_create(service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
-    kept = services.booking_create(service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="C")
+    first = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 10), worker=worker, nickname="A")
+    second = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 12), worker=worker, nickname="B")
+    kept = services.booking_create(actor=SYSTEM, service=service, start=local(2026, 11, 23, 11), worker=worker, nickname="C")
     sanna = make_worker("Sanna")
     add_availability(sanna, service, 0, "10:00", "13:00")
     staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
