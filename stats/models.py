@@ -58,17 +58,32 @@ class ContactedBy(models.TextChoices):
     OTHER = "other", _("Other adult")
 
 
+class Channel(models.TextChoices):
+    """The helpline's online channels whose contacts are recorded (source 000)."""
+
+    APPOINTMENT_CHAT = "appointment_chat", _("Appointment chat")
+    DROPIN_CHAT = "dropin_chat", _("Drop-in chat")
+    LETTER = "letter", _("Letter service")
+
+
 class ContactRecord(models.Model):
-    """The worker's statistics record of one appointment."""
+    """The statistics record of one contact: an appointment, a drop-in chat or a letter."""
 
     class Outcome(models.TextChoices):
         HELD = "held", _("Held")
         NO_SHOW = "no_show", _("No-show")
 
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.APPOINTMENT_CHAT)
     booking = models.OneToOneField(
         "booking.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_record"
     )
-    service = models.ForeignKey("booking.Service", on_delete=models.PROTECT, related_name="contact_records")
+    # The contact of another channel this record belongs to ("dropin:17", "letter:5"): the channels'
+    # apps are above stats and say which item a record is of; the key holds no personal data, and
+    # makes a record once per contact.
+    source_key = models.CharField(max_length=40, blank=True, editable=False)
+    service = models.ForeignKey(
+        "booking.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="contact_records"
+    )
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     month = models.DateField(_("month"), help_text=_("First day of the month of the appointment."))
     outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.HELD)
@@ -84,7 +99,10 @@ class ContactRecord(models.Model):
         verbose_name = _("contact record")
         verbose_name_plural = _("contact records")
         ordering = ["-month", "-pk"]
-        indexes = [models.Index(fields=["service", "month"])]
+        indexes = [models.Index(fields=["service", "month"]), models.Index(fields=["channel", "month"])]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key"], condition=~models.Q(source_key=""), name="record_once_per_source")
+        ]
 
     def __str__(self) -> str:
         return f"{self.service} {self.month:%Y-%m}"
@@ -103,7 +121,8 @@ class Feedback(models.Model):
         MAYBE = "maybe", _("Maybe")
         NO = "no", _("No")
 
-    service = models.ForeignKey("booking.Service", on_delete=models.PROTECT, related_name="feedback")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.APPOINTMENT_CHAT)
+    service = models.ForeignKey("booking.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback")
     month = models.DateField()
     helpful = models.CharField(_("Was the conversation helpful?"), max_length=8, choices=Helpful.choices)
     recommend = models.CharField(_("Would you recommend the appointment chat to others?"), max_length=8, choices=Recommend.choices)

@@ -15,7 +15,7 @@ from booking.actors import Actor
 from booking.models import Booking
 
 from . import exports, selectors
-from .models import ContactRecord, Feedback, Topic
+from .models import Channel, ContactRecord, Feedback, Topic
 from .signals import report_exported
 
 RECORDABLE = (Booking.Status.COMPLETED, Booking.Status.NO_SHOW)
@@ -82,27 +82,30 @@ def month_of(moment: dt.datetime) -> dt.date:
 
 def record_save(
     *,
+    actor: Actor,
     booking: Booking,
-    worker,
     topics: list[Topic],
     child_age_group: str = "",
     contacted_by: str = "",
     professional_help_discussed: bool = False,
     guided_to_services: bool = False,
 ) -> ContactRecord:
-    """Create or update the statistics record of a held or no-show booking.
+    """Create or update the statistics record of a held or no-show appointment: its own worker only.
 
     Copies service, month, outcome and follow-up from the booking, so the record does not depend on
     anything the purge deletes. A topic is stored once however often it is given.
     """
+    if not (actor.is_verified_staff and actor.user_id == booking.worker_id):
+        raise StatsError("forbidden")
     if booking.status not in RECORDABLE:
         raise StatsError("not_recordable")
     with transaction.atomic():
         record, _ = ContactRecord.objects.update_or_create(
             booking=booking,
             defaults={
+                "channel": Channel.APPOINTMENT_CHAT,
                 "service_id": booking.service_id,
-                "worker": worker,
+                "worker": actor.user,
                 "month": month_of(booking.start),
                 "outcome": ContactRecord.Outcome.NO_SHOW if booking.status == Booking.Status.NO_SHOW else ContactRecord.Outcome.HELD,
                 "is_follow_up": booking.follow_up_of_id is not None,
@@ -116,6 +119,54 @@ def record_save(
     return record
 
 
-def feedback_save(*, service, helpful: str, recommend: str, now: dt.datetime | None = None) -> Feedback:
-    """Anonymous: no booking, no nickname, no time finer than the month."""
-    return Feedback.objects.create(service=service, month=month_of(now or timezone.now()), helpful=helpful, recommend=recommend)
+def channel_record_save(
+    *,
+    actor: Actor,
+    channel: str,
+    source_key: str,
+    when: dt.datetime,
+    topics: list[Topic],
+    child_age_group: str = "",
+    contacted_by: str = "",
+    professional_help_discussed: bool = False,
+    guided_to_services: bool = False,
+    outcome: str = ContactRecord.Outcome.HELD,
+) -> ContactRecord:
+    """Create or update the record of a contact in another channel (a drop-in chat, a letter).
+
+    The channel's own service decides who may record which contact (the person who had the chat or
+    answered the letter) and calls this with the contact's ``source_key`` ("dropin:17"); here the
+    record is kept once per contact, with the month only, never a time or a text.
+    """
+    if not actor.is_verified_staff or channel not in Channel.values or channel == Channel.APPOINTMENT_CHAT:
+        raise StatsError("forbidden")
+    if not source_key or len(source_key) > 40:
+        raise StatsError("not_recordable")
+    with transaction.atomic():
+        record, _ = ContactRecord.objects.update_or_create(
+            source_key=source_key,
+            defaults={
+                "channel": channel,
+                "service": None,
+                "worker": actor.user,
+                "month": month_of(when),
+                "outcome": outcome,
+                "is_follow_up": False,
+                "child_age_group": child_age_group,
+                "contacted_by": contacted_by,
+                "professional_help_discussed": professional_help_discussed,
+                "guided_to_services": guided_to_services,
+            },
+        )
+        record.topics.set({t.pk for t in topics})
+    return record
+
+
+def feedback_save(
+    *, service=None, helpful: str, recommend: str, channel: str = "appointment_chat", now: dt.datetime | None = None
+) -> Feedback:
+    """Anonymous: no booking, no nickname, no time finer than the month; the channel (and for an
+    appointment chat, its service)."""
+    return Feedback.objects.create(
+        channel=channel, service=service, month=month_of(now or timezone.now()), helpful=helpful, recommend=recommend
+    )

@@ -40,8 +40,8 @@ def record(request, booking_id):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.record_save(
+            actor=Actor.from_request(request),
             booking=booking,
-            worker=request.user,
             topics=list(data["child_topics"]) + list(data["adult_topics"]),
             child_age_group=data["child_age_group"],
             contacted_by=data["contacted_by"],

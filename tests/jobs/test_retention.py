@@ -13,7 +13,7 @@ from chatrooms import services as chat
 from chatrooms.models import ChatSession, Message
 from stats.models import ContactRecord
 from stats.services import record_save
-from tests.conftest import local, PARENT
+from tests.conftest import PARENT, local, staff_actor
 
 pytestmark = pytest.mark.django_db
 START = local(2026, 11, 23, 10)
@@ -72,7 +72,7 @@ def test_purge_removes_what_people_wrote_and_keeps_what_statistics_need(booked, 
     booking, code = booked
     session = held_chat(booking)
     chat.session_end(session=session, by="worker", now=booking.end)
-    record_save(booking=Booking.objects.get(pk=booking.pk), worker=worker, topics=[], contacted_by="mother")
+    record_save(actor=staff_actor(worker), booking=Booking.objects.get(pk=booking.pk), topics=[], contacted_by="mother")
     # An untouched later booking must keep everything.
     other_start = START + dt.timedelta(days=1)
     other = Booking.objects.create(service=service, worker=worker, start=other_start, end=other_start + dt.timedelta(minutes=45), nickname="Muu", topic="muu aihe", code_hash="o")

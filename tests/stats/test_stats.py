@@ -15,7 +15,7 @@ from demo.history import create_history
 from staff.models import User
 from stats import selectors, services
 from stats.models import ContactRecord, Feedback, Topic
-from tests.conftest import staff_login
+from tests.conftest import staff_actor, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_a_topic_is_never_counted_twice(service, worker):
     booking = held_booking(service, worker)
     sub = Topic.objects.get(name_fi="Syöminen ja nukkuminen")
     sibling = Topic.objects.get(name_fi="Rajojen asettaminen", parent__name_fi="Kehitysvaiheet")
-    services.record_save(booking=booking, worker=worker, topics=[sub, sub, sibling])
+    services.record_save(actor=staff_actor(worker), booking=booking, topics=[sub, sub, sibling])
     assert ContactRecord.objects.get().topics.count() == 2
     today = timezone.localdate()
     rep = selectors.report(start=today - dt.timedelta(days=30), end=today)
@@ -83,7 +83,7 @@ def test_worker_cannot_record_another_workers_session(client, service, worker, m
 def test_session_not_yet_ended_cannot_be_recorded(service, worker):
     booking = held_booking(service, worker, status=Booking.Status.BOOKED)
     with pytest.raises(services.StatsError):
-        services.record_save(booking=booking, worker=worker, topics=[])
+        services.record_save(actor=staff_actor(worker), booking=booking, topics=[])
 
 
 def test_reports_are_for_coordinators_and_admins_only(client, service, worker, make_worker):
@@ -99,7 +99,7 @@ def test_statistics_survive_the_purge_of_chat_content(client, service, worker, m
     booking = held_booking(service, worker)
     session = ChatSession.objects.create(booking=booking, opened_at=booking.start, ended_at=booking.end)
     Message.objects.create(session=session, role="parent", text="hyvin henkilökohtaista")
-    services.record_save(booking=booking, worker=worker, topics=[Topic.objects.get(name_fi="Lintsaaminen")], contacted_by="father")
+    services.record_save(actor=staff_actor(worker), booking=booking, topics=[Topic.objects.get(name_fi="Lintsaaminen")], contacted_by="father")
     today = timezone.localdate()
     before = selectors.report(start=today - dt.timedelta(days=30), end=today)
     # What the purge does: delete the messages and the free text, clear the nickname.
@@ -120,7 +120,7 @@ def test_statistics_survive_the_purge_of_chat_content(client, service, worker, m
 def test_csv_has_aggregates_only(client, service, worker, make_worker):
     for i in range(3):
         b = held_booking(service, worker, days_ago=2 + i)
-        services.record_save(booking=b, worker=worker, topics=[Topic.objects.get(name_fi="Lintsaaminen")], contacted_by="mother")
+        services.record_save(actor=staff_actor(worker), booking=b, topics=[Topic.objects.get(name_fi="Lintsaaminen")], contacted_by="mother")
     staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     today = timezone.localdate()
     response = client.get(f"/staff/reports/tilastot.csv?start={today - dt.timedelta(days=30)}&end={today}")
@@ -146,7 +146,7 @@ def test_parent_gives_feedback_once_and_it_is_not_linked_to_the_booking(client, 
     assert Feedback.objects.count() == 1
     fb = Feedback.objects.get()
     assert (fb.helpful, fb.recommend, fb.month.day) == ("yes", "maybe", 1)
-    assert {f.name for f in Feedback._meta.get_fields()} == {"id", "service", "month", "helpful", "recommend"}
+    assert {f.name for f in Feedback._meta.get_fields()} == {"id", "channel", "service", "month", "helpful", "recommend"}
 
 
 def test_feedback_needs_a_finished_chat(client):
@@ -198,7 +198,7 @@ def test_csv_for_sharing_shows_small_counts_only_as_under_five(client, service, 
     for i in range(6):
         b = held_booking(service, worker, days_ago=2 + i)
         topics = [Topic.objects.get(name_fi="Lintsaaminen")] + ([Topic.objects.get(name_fi="Läksyt ja opiskelu")] if i < 2 else [])
-        services.record_save(booking=b, worker=worker, topics=topics, contacted_by="mother" if i else "father")
+        services.record_save(actor=staff_actor(worker), booking=b, topics=topics, contacted_by="mother" if i else "father")
     staff_login(client, make_worker("K", role=User.Role.COORDINATOR))
     today = timezone.localdate()
     query = f"start={today - dt.timedelta(days=30)}&end={today}"
