@@ -9,9 +9,22 @@ from .models import AuditEntry, User
 
 
 class AvailabilityInline(admin.TabularInline):
+    """Shown, not edited, here: availability is changed on the staff pages (Availability), where a
+    change that would leave a booked appointment uncovered asks first (staff/services.py)."""
+
     model = Availability
     extra = 0
     fields = ("service", "weekday", "start_time", "end_time", "valid_from", "valid_until")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)

@@ -38,7 +38,9 @@ class User(AbstractUser):
     """An MLL employee. Parents never have accounts."""
 
     class Role(models.TextChoices):
+        # The same values as booking.actors.WORKER etc., which the services compare against.
         WORKER = "worker", _("Worker")
+        VOLUNTEER = "volunteer", _("Volunteer")
         COORDINATOR = "coordinator", _("Coordinator")
         ADMIN = "admin", _("Admin")
 
@@ -72,6 +74,14 @@ class User(AbstractUser):
             kwargs["update_fields"] = {*kwargs["update_fields"], "is_staff", "is_superuser"}
         super().save(*args, **kwargs)
 
+    def clean(self):
+        super().clean()
+        # Parents know workers and volunteers by a pseudonym only (anonymity goes both ways).
+        if self.role in (self.Role.WORKER, self.Role.VOLUNTEER) and not (self.pseudonym or "").strip():
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"pseudonym": _("Workers and volunteers need a pseudonym: it is the only name parents see.")})
+
     @property
     def display_name(self) -> str:
         """The only name a parent ever sees. Never the email: a worker without a pseudonym is shown
@@ -81,6 +91,15 @@ class User(AbstractUser):
     @property
     def is_coordinator(self) -> bool:
         return self.role in (self.Role.COORDINATOR, self.Role.ADMIN)
+
+    @property
+    def is_volunteer(self) -> bool:
+        return self.role == self.Role.VOLUNTEER
+
+    @property
+    def is_professional(self) -> bool:
+        """MLL employees: they take appointments; volunteers take drop-in chats and letters only."""
+        return self.role in (self.Role.WORKER, self.Role.COORDINATOR, self.Role.ADMIN)
 
     @property
     def is_admin_role(self) -> bool:

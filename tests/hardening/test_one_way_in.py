@@ -432,3 +432,21 @@ async def test_odd_frames_get_error_frames_never_a_closed_socket(service, worker
     assert (await until(parent, "pong"))["type"] == "pong", "the socket must stay open"
     await parent.disconnect()
     await staff.disconnect()
+
+
+# --- the admin is an edge too ----------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_admin_cancels_through_the_service_and_cannot_edit_a_booking(client, service, worker, make_worker):
+    admin_user = make_worker("Ylläpito", role=User.Role.ADMIN)
+    booking, code = booking_now(service, worker, minutes_from_now=-5)
+    session = ChatSession.objects.create(booking=booking, opened_at=timezone.now(), parent_joined_at=timezone.now())
+    sign_in(client, admin_user)
+    edit = client.post(f"/admin/booking/booking/{booking.pk}/change/", {"status": "completed"})
+    assert edit.status_code in (302, 403) and Booking.objects.get(pk=booking.pk).status == Booking.Status.BOOKED
+    client.post("/admin/booking/booking/", {"action": "cancel_bookings", "_selected_action": [booking.pk]})
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
+    session.refresh_from_db()
+    assert session.ended_at is not None, "the admin's cancel must end the chat like every other cancel"
+    from staff.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="cancel", actor=admin_user).exists()
