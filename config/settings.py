@@ -358,3 +358,20 @@ STATUS_MAX_AGE = env.int("STATUS_MAX_AGE", default=60)
 # wait CODE_ATTEMPTS_DELAY_SECONDS * 2**(n - this) seconds (booking/ratelimit.py).
 CODE_ATTEMPTS_SLOWDOWN_AFTER = env.int("CODE_ATTEMPTS_SLOWDOWN_AFTER", default=3)
 CODE_ATTEMPTS_DELAY_SECONDS = env.int("CODE_ATTEMPTS_DELAY_SECONDS", default=2)
+
+# --- Letter service (letters app, issue 12) --------------------------------------------------
+INSTALLED_APPS += ["letters"]
+# The answer is promised within this many days of the parent's letter (said before sending).
+LETTER_ANSWER_DAYS = env.int("LETTER_ANSWER_DAYS", default=7)
+# A thread and everything in it are deleted this many days after the answer, the closing or the flag.
+LETTER_KEEP_DAYS = env.int("LETTER_KEEP_DAYS", default=30)
+# Longest letter (the parent's and the answer), in characters.
+LETTER_MAX_CHARS = env.int("LETTER_MAX_CHARS", default=5000)
+# Letters a parent may write in one thread after the first (each after an answer).
+LETTER_FOLLOW_UPS = env.int("LETTER_FOLLOW_UPS", default=1)
+# New letters per client per hour (page and API).
+LETTERS_PER_CLIENT_PER_HOUR = env.int("LETTERS_PER_CLIENT_PER_HOUR", default=3)
+# Volunteers' answers are always approved by a professional first; this asks it of workers' too.
+LETTER_REVIEW_WORKERS = env.bool("LETTER_REVIEW_WORKERS", default=False)
+CELERY_BEAT_SCHEDULE["purge-letters"] = {"task": "letters.tasks.purge_letters", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["send-letter-notices"] = {"task": "letters.tasks.send_letter_notices", "schedule": 60.0}

@@ -21,6 +21,7 @@ admin.site.site_header = admin.site.site_title = _("MLL Parents' Helpline – ad
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("hours.urls")),  # /api/v1/status/, /widget/status/, /quick-exit/
+    path("api/v1/letters/", include("letters.api_urls")),  # the letter service's JSON API
     path("api/v1/", include("booking.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("staff/", include("staff.urls")),
     path("", include("chatrooms.urls")),
     path("", include("booking.urls")),
+    path("", include("letters.urls")),  # /letters/ (parents), /staff/letters/ (staff)
 ]
 
 handler500 = "config.errors.server_error"

@@ -119,6 +119,10 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Statistics exported")
         FLAG = "flag", _("Contact flagged")
         FEED = "feed", _("Calendar link renewed")
+        # The letter service (letters app): staff actions on letters that matter.
+        LETTER_ASSIGN = "letter_assign", _("Letter assigned")
+        LETTER_APPROVE = "letter_approve", _("Letter answer approved")
+        LETTER_FLAG = "letter_flag", _("Letter flagged")
 
     actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("who"))
     action = models.CharField(_("what"), max_length=16, choices=Action.choices)

@@ -69,3 +69,29 @@ def audit_report_exported(sender, *, user, format, start, end, service=None, hid
             "hide_small": bool(hide_small),
         },
     )
+
+
+# --- the letter service: staff actions on letters go to the audit log (letters.signals) ---------------
+from letters.signals import letter_changed  # noqa: E402
+
+_LETTER_AUDIT = {"assigned": "letter_assign", "approved": "letter_approve", "flagged": "letter_flag"}
+
+
+@receiver(letter_changed, dispatch_uid="staff.audit_letter_changes")
+def audit_letter_changes(sender, thread, change, actor, details, **kwargs):
+    """Assigning, approving and flagging a letter are audited: who, which thread, whose work. Never
+    what anybody wrote."""
+    action = _LETTER_AUDIT.get(change)
+    if action is None or actor is None or actor.user_id is None:
+        return
+    if change == "assigned":
+        previous = details.get("previous")
+        summary = f"letter {thread.pk}: {previous.display_name if previous else '(inbox)'} → {details['to'].display_name}"
+        target = details["to"]
+    elif change == "approved":
+        target = details.get("writer")
+        summary = f"letter {thread.pk}: answer by {target.display_name if target else '?'} approved"
+    else:
+        target = thread.taken_by
+        summary = f"letter {thread.pk} flagged: no answer, the code is closed"
+    audit.log(actor=actor.user, action=action, target_worker=target, summary=summary)
