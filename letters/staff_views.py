@@ -92,6 +92,8 @@ def thread_page(request, thread_id):
     if request.method == "GET":
         return _thread_page(request, actor, thread)
     action = request.POST.get("action", "")
+    if action != "take" and not services.can_read(actor, thread):
+        raise PermissionDenied
     answer_form = return_form = None
     try:
         if action == "take":
