@@ -103,11 +103,21 @@ class Availability(models.Model):
 
 
 class AvailabilityException(models.Model):
-    """Time off: no appointments for this worker between start and end (UTC)."""
+    """Time off: no appointments for this worker between start and end (UTC).
+
+    ``kind`` tells time off (hours or days) from one slot blocked in the calendar, so that pages
+    name it in the reader's language ("Blocked") and offer to unblock it; ``reason`` is only the
+    staff's own note, never a label.
+    """
+
+    class Kind(models.TextChoices):
+        TIME_OFF = "time_off", _("Time off")
+        BLOCKED = "blocked", _("Blocked")
 
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exceptions")
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("until"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TIME_OFF)
     reason = models.CharField(_("reason"), max_length=120, blank=True)
 
     class Meta:

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from booking import localtime
@@ -55,9 +58,55 @@ class DecisionForm(forms.Form):
     )
 
 
+class FreeTimeField(forms.ChoiceField):
+    """One of the worker's free times, chosen from a list grouped by day (no free typing). A value
+    that is not in the list (typed into the request, or gone since the page was shown) is refused
+    at the field, saying it is not a free time of the worker."""
+
+    default_error_messages = {
+        "not_free": _("This is not a free time of the worker. Please choose a time from the list."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        self.free: set[dt.datetime] = set()
+        super().__init__(*args, **kwargs)
+
+    def set_free(self, starts) -> None:
+        """The offered times: aware datetimes, shown grouped by local day in the page's language."""
+        starts = sorted({s.astimezone(localtime.TZ) for s in starts})
+        self.free = set(starts)
+        groups: dict[dt.date, list] = {}
+        for start in starts:
+            groups.setdefault(start.date(), []).append((start.isoformat(), formats.time_format(start, "TIME_FORMAT")))
+        self.choices = [("", _("Choose a time"))] + [
+            (formats.date_format(day, "l j.n."), times) for day, times in groups.items()
+        ]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return localtime.parse_instant(value, require_offset=False)
+        except localtime.TimeInputError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def validate(self, value):
+        if value is None:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return
+        if value not in self.free:
+            raise forms.ValidationError(self.error_messages["not_free"], code="not_free")
+
+
 class MoveForm(forms.Form):
-    start = LocalDateTimeField(label=_("New time"))
+    start = FreeTimeField(label=_("New time"))
     message = forms.CharField(label=_("Message to the parent"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, free_times=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].set_free(free_times)
 
 
 class HandOverForm(forms.Form):

@@ -139,15 +139,23 @@ def availability_delete(*, actor: Actor, rule: Availability, decision: str | Non
 
 
 def time_off_add(
-    *, actor: Actor, worker, start: dt.datetime, end: dt.datetime, reason: str = "", decision: str | None = None, message: str = ""
+    *,
+    actor: Actor,
+    worker,
+    start: dt.datetime,
+    end: dt.datetime,
+    reason: str = "",
+    decision: str | None = None,
+    message: str = "",
+    kind: str = AvailabilityException.Kind.TIME_OFF,
 ) -> AvailabilityException:
-    """Days or hours off, or one blocked slot (a short time off)."""
+    """Days or hours off, or one blocked slot (``kind="blocked"``, see ``block_slot``)."""
     _require_manage(actor, worker)
     if end <= start:
         raise StaffError("invalid_times")
     with transaction.atomic():
         rules, exceptions = _current(worker)
-        new = AvailabilityException(worker=worker, start=start, end=end, reason=reason[:120])
+        new = AvailabilityException(worker=worker, start=start, end=end, kind=kind, reason=reason[:120])
         conflicts = _new_conflicts(
             worker=worker, before_rules=rules, before_exceptions=exceptions, after_rules=rules, after_exceptions=exceptions + [new]
         )
@@ -161,16 +169,20 @@ def time_off_add(
 
 
 def time_off_delete(*, actor: Actor, exception: AvailabilityException) -> None:
+    """Time off removed, or a blocked slot unblocked: its times are free again."""
     _require_manage(actor, exception.worker)
-    audit.log(actor=actor.user, action="time_off", target_worker=exception.worker, summary=f"removed {exception}")
+    what = "unblocked" if exception.kind == AvailabilityException.Kind.BLOCKED else "removed"
+    audit.log(actor=actor.user, action="time_off", target_worker=exception.worker, summary=f"{what} {exception}")
     exception.delete()
 
 
-def block_slot(*, actor: Actor, worker, service: Service, start: dt.datetime, decision: str | None = None, message: str = "", label: str = ""):
-    """One free slot taken out of the calendar (a short time off of the slot's length)."""
+def block_slot(*, actor: Actor, worker, service: Service, start: dt.datetime, decision: str | None = None, message: str = ""):
+    """One free slot of ``service`` taken out of the calendar: a short time off of the slot's length,
+    marked as a blocked slot (pages name it "Blocked" in the reader's language and can unblock it
+    with ``time_off_delete``)."""
     return time_off_add(
         actor=actor, worker=worker, start=start, end=start + dt.timedelta(minutes=service.slot_minutes),
-        reason=label, decision=decision, message=message,
+        decision=decision, message=message, kind=AvailabilityException.Kind.BLOCKED,
     )
 
 

@@ -58,9 +58,9 @@ def _worker_for(request, worker_id=None) -> User:
     return worker
 
 
-def _safe_next(request, fallback: str) -> str:
-    """Back to where the form was, but never to another site."""
-    target = request.POST.get("next", "")
+def _safe_next(request, fallback: str, *, value: str | None = None) -> str:
+    """Back to where the form was (``next`` of the form, or ``value``), but never to another site."""
+    target = request.POST.get("next", "") if value is None else value
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return fallback
@@ -99,7 +99,9 @@ def chat(request, booking_id):
 
 
 def _calendar_days(worker, monday, days):
-    """Appointments and free times of one worker per day, for the calendar views."""
+    """Appointments, free times (each with its service) and time off of one worker per day, for the
+    calendar views. A blocked slot is time off of its own kind: the page names it and offers to
+    unblock it."""
     tz = timezone.get_current_timezone()
     lo = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
     hi = dt.datetime.combine(monday + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
@@ -111,20 +113,45 @@ def _calendar_days(worker, monday, days):
     )
     free = []
     for service in Service.objects.filter(workers=worker, is_active=True):
-        free += selectors.free_slots(service=service, worker=worker, start_date=monday, end_date=monday + dt.timedelta(days=days - 1))
-    off = list(AvailabilityException.objects.filter(worker=worker, start__lt=hi, end__gt=lo))
+        slots = selectors.free_slots(service=service, worker=worker, start_date=monday, end_date=monday + dt.timedelta(days=days - 1))
+        # One entry per time and service, however many of the worker's weekly rules give it.
+        free += [{"start": timezone.localtime(start), "service": service} for start in sorted({s.start for s in slots})]
+    free.sort(key=lambda f: (f["start"], f["service"].ordering, f["service"].name))
+    off = list(AvailabilityException.objects.filter(worker=worker, start__lt=hi, end__gt=lo).order_by("start"))
     out = []
     for i in range(days):
         day = monday + dt.timedelta(days=i)
+        day_lo, day_hi = localtime.day_bounds(day)
+        day_free = [f for f in free if f["start"].date() == day]
+        by_service = {}
+        for f in day_free:
+            by_service.setdefault(f["service"].pk, {"service": f["service"], "times": []})["times"].append(f["start"])
         out.append(
             {
                 "date": day,
                 "bookings": [b for b in bookings if timezone.localtime(b.start).date() == day],
-                "free": sorted({timezone.localtime(s.start) for s in free if timezone.localtime(s.start).date() == day}),
-                "off": [e for e in off if timezone.localtime(e.start).date() <= day <= timezone.localtime(e.end).date()],
+                "free": day_free,
+                "free_by_service": list(by_service.values()),
+                "off": [_off_item(e) for e in off if e.start < day_hi and e.end > day_lo],
             }
         )
     return out
+
+
+def _off_item(exception: AvailabilityException) -> dict:
+    """Time off as the calendars show it: named by its kind in the page's language, its times in the
+    language's clock (the template's ``time`` filter), the date only when it spans days."""
+    start, end = timezone.localtime(exception.start), timezone.localtime(exception.end)
+    last_moment = timezone.localtime(exception.end - dt.timedelta(microseconds=1))
+    return {
+        "pk": exception.pk,
+        "blocked": exception.kind == AvailabilityException.Kind.BLOCKED,
+        "label": exception.get_kind_display(),
+        "start": start,
+        "end": end,
+        "same_day": start.date() == last_moment.date(),
+        "reason": exception.reason,
+    }
 
 
 @login_required
@@ -195,16 +222,14 @@ def availability(request, worker_id=None):
             if kind == "block_slot":
                 start = localtime.parse_instant(request.POST.get("start", ""))
                 service = get_object_or_404(Service, pk=_pk(request.POST.get("service")))
-                services.block_slot(
-                    actor=actor, worker=worker, service=service, start=start, decision=choice, message=message,
-                    label=_("Blocked time"),
-                )
+                services.block_slot(actor=actor, worker=worker, service=service, start=start, decision=choice, message=message)
                 messages.success(request, _("The time is blocked."))
                 return redirect(_safe_next(request, here))
             if kind == "delete_time_off":
                 exception = get_object_or_404(AvailabilityException, pk=_pk(request.POST.get("exception")), worker=worker)
+                unblocked = exception.kind == AvailabilityException.Kind.BLOCKED
                 services.time_off_delete(actor=actor, exception=exception)
-                messages.success(request, _("Time off removed."))
+                messages.success(request, _("The time is free again.") if unblocked else _("Time off removed."))
                 return redirect(_safe_next(request, here))
         except services.AvailabilityConflict as conflict:
             return _conflict_page(request, worker=worker, conflicts=conflict.conflicts, action_url=here, carry=request.POST)
@@ -247,8 +272,9 @@ def feed(request, token):
         event = Event()
         event.add("uid", f"booking-{booking.pk}@ajanvaraus")
         event.add("dtstamp", timezone.now())
-        event.add("dtstart", booking.start)
-        event.add("dtend", booking.end)
+        # Helsinki wall-clock times (TZID=Europe/Helsinki; ics_response adds the VTIMEZONE), not UTC.
+        event.add("dtstart", booking.start.astimezone(localtime.TZ))
+        event.add("dtend", booking.end.astimezone(localtime.TZ))
         summary = booking.service.name + (f" ({_('follow-up')})" if booking.follow_up_of_id else "")
         event.add("summary", summary)
         event.add("url", request.build_absolute_uri(reverse("staff:chat", args=[booking.pk])))
@@ -343,42 +369,67 @@ def hand_over_day(request, worker_id, day):
     return render(request, "staff/hand_over_day.html", {"worker": worker, "date": date, "rows": rows})
 
 
+def _move_times(booking: Booking) -> list[dt.datetime]:
+    """The free times of the appointment's own worker it can move to, under the service's rules
+    (minimum notice, horizon): the same search booking_move checks against."""
+    if booking.status != Booking.Status.BOOKED:
+        return []
+    today = timezone.localdate()
+    slots = selectors.free_slots(
+        service=booking.service, worker=booking.worker, start_date=today,
+        end_date=today + dt.timedelta(days=booking.service.horizon_days), ignore_booking=booking,
+    )
+    return [s.start for s in slots if s.start != booking.start]
+
+
 @coordinator_required
 def booking_manage(request, booking_id):
-    """Move or cancel an appointment (coordinator). The parent sees the change and the message
-    when they look their code up."""
+    """Move, hand over or cancel an appointment (coordinator). The parent sees the change and the
+    message when they look their code up. Moving offers the worker's free times; handing over, the
+    colleagues free at the same time. Afterwards the coordinator is back where they came from
+    (``next``, e.g. the team calendar's day), or on the team calendar's day of the appointment."""
     booking = get_object_or_404(Booking.objects.select_related("service", "worker"), pk=booking_id)
+    day = f"{reverse('staff:team')}?view=day&date={timezone.localtime(booking.start):%Y-%m-%d}"
+    back = _safe_next(request, day, value=request.POST.get("next") if request.method == "POST" else request.GET.get("next"))
     candidates = booking_services.hand_over_candidates(booking) if booking.status == Booking.Status.BOOKED else []
-    action = request.POST.get("action")
+    action = request.POST.get("action") if request.method == "POST" else None
     hand_form = HandOverForm(request.POST if action == "hand_over" else None, prefix="h", candidates=candidates)
-    move_form = MoveForm(request.POST or None, prefix="m") if request.POST.get("action") == "move" else MoveForm(prefix="m")
-    cancel_form = CancelForm(request.POST or None, prefix="c") if request.POST.get("action") == "cancel" else CancelForm(prefix="c")
+    move_form = MoveForm(request.POST if action == "move" else None, prefix="m", free_times=_move_times(booking))
+    cancel_form = CancelForm(request.POST if action == "cancel" else None, prefix="c")
     if request.method == "POST":
         actor = Actor.from_request(request)
         try:
-            if request.POST.get("action") == "move" and move_form.is_valid():
+            if action == "move" and move_form.is_valid():
                 booking_services.booking_move(
                     actor=actor, booking=booking, start=move_form.cleaned_data["start"], message=move_form.cleaned_data["message"]
                 )
                 messages.success(request, _("The appointment was moved."))
-                return redirect("staff:team")
+                return redirect(back)
             if action == "hand_over" and hand_form.is_valid():
                 booking_services.booking_hand_over(
                     actor=actor, booking=booking, worker=hand_form.cleaned_data["worker"],
                     message=hand_form.cleaned_data["message"],
                 )
                 messages.success(request, _("The appointment was handed over."))
-                return redirect("staff:team")
-            if request.POST.get("action") == "cancel" and cancel_form.is_valid():
+                return redirect(back)
+            if action == "cancel" and cancel_form.is_valid():
                 booking_services.booking_cancel(actor=actor, booking=booking, message=cancel_form.cleaned_data["message"])
                 messages.success(request, _("The appointment was cancelled."))
-                return redirect("staff:team")
+                return redirect(back)
         except booking_services.BookingError as exc:
-            messages.error(request, exc.message)
+            # A refusal about the chosen time or colleague belongs to that field; the rest (the
+            # chat is about to begin, no longer booked) to the page.
+            if action == "move" and exc.code in ("not_available", "slot_taken", "same_time"):
+                move_form.add_error("start", exc.message)
+                move_form.fields["start"].set_free(_move_times(booking))  # what is free now
+            elif action == "hand_over" and exc.code == "slot_taken":
+                hand_form.add_error("worker", _("This colleague is no longer free at this time. Please choose another."))
+            else:
+                messages.error(request, exc.message)
     return render(
         request,
         "staff/booking_manage.html",
-        {"booking": booking, "move_form": move_form, "cancel_form": cancel_form, "hand_form": hand_form, "candidates": candidates},
+        {"booking": booking, "move_form": move_form, "cancel_form": cancel_form, "hand_form": hand_form, "candidates": candidates, "back": back},
     )
 
 
