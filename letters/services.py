@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from booking import codes, ratelimit
@@ -632,8 +632,8 @@ def inbox_counts(actor: Actor) -> dict:
 def _send_notice(thread: Thread) -> None:
     read_url = settings.SITE_URL.rstrip("/") + reverse("letters:read")
     with translation.override(thread.language or settings.LANGUAGE_CODE):
-        subject = _g("Your answer is ready – MLL Parents' Helpline")
-        body = _g(
+        subject = gettext("Your answer is ready – MLL Parents' Helpline")
+        body = gettext(
             "Hello,\n\nthe answer to your letter is ready. Read it at %(url)s with the code you got "
             "when you wrote the letter.\n\nThis address has now been deleted from our system.\n\nMLL"
         ) % {"url": read_url}
