@@ -88,14 +88,32 @@ def chat_group(booking_id: int) -> str:
     return f"chat.{booking_id}"
 
 
-class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
-    booking: Booking | None = None
+def session_group(session) -> str:
+    """The channel-layer group of one chat: an appointment chat's by its booking (as before), a
+    chat of another channel by its session."""
+    if session.booking_id is not None:
+        return chat_group(session.booking_id)
+    return f"chatsession.{session.pk}"
+
+
+class ChatSocket(DatabaseHopOnDemand, AsyncWebsocketConsumer):
+    """What every chat socket shares (docs/protocol.md): reading frames, storing and relaying
+    messages, typing, presence, catching up (sync), ping, ending, and the group events.
+
+    A subclass handles ``join`` (who may enter which ChatSession, as which role), calls ``enter``,
+    and may add frames to ``HANDLERS`` (``BASE_HANDLERS`` plus its own) and group events of its own.
+    The appointment chat (``ChatConsumer``, /ws/chat/) and the drop-in chat (dropin.consumers,
+    /ws/dropin/) are two such subclasses.
+    """
+
+    session = None
     role: str | None = None
+    group: str | None = None
 
     async def connect(self):
-        self.booking = None
+        self.session = None
         self.role = None
-        self.session_id = None
+        self.group = None
         self.echo = True
         self.throttle = services.message_throttle()  # messages, syncs and typing of this connection
         # Error messages in the language the visitor chose on the pages (Finnish unless they chose).
@@ -105,26 +123,154 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code):
-        if self.booking is not None:
+        if self.group is not None:
             await self.channel_layer.group_send(
-                chat_group(self.booking.pk),
-                {"type": "chat.presence", "role": self.role, "online": False, "sender": self.channel_name},
+                self.group, {"type": "chat.presence", "role": self.role, "online": False, "sender": self.channel_name}
             )
-            await self.channel_layer.group_discard(chat_group(self.booking.pk), self.channel_name)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     # --- frames in ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
-        await answer_frames(self, text_data, bytes_data, self.HANDLERS, joined=self.booking is not None)
+        await answer_frames(self, text_data, bytes_data, self.HANDLERS, joined=self.session is not None)
 
-    async def on_join(self, frame):
-        if self.booking is not None:
-            raise ChatError("already_joined")
+    @staticmethod
+    def join_options(frame) -> tuple[int | None, bool]:
+        """``after`` and ``echo`` of a join frame, checked (ChatError bad_frame)."""
         after = frame.get("after")
         if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
             raise ChatError("bad_frame")
         echo = frame.get("echo", True)
         if not isinstance(echo, bool):
             raise ChatError("bad_frame")
+        return after, echo
+
+    async def enter(self, *, session, role: str, echo: bool) -> None:
+        """Join ``session``'s group as ``role`` (after the subclass checked who may)."""
+        self.session, self.role = session, role
+        # echo=False: this connection shows its own messages from the ack, so it is not sent its own
+        # copy again (other tabs of the same person still get it; docs/protocol.md).
+        self.echo = echo
+        self.group = session_group(session)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def send_history(self, after: int | None) -> None:
+        history = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
+        await self.send_json({"type": "history", "messages": [m.as_frame() for m in history]})
+
+    async def announce_presence(self) -> None:
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.presence", "role": self.role, "online": True, "sender": self.channel_name, "ask": True}
+        )
+
+    async def on_message(self, frame):
+        if not self.throttle.allow():
+            raise ChatError("slow_down")
+        await self.may_write()
+        message, created = await database_sync_to_async(services.message_post)(
+            session=self.session, role=self.role, text=frame.get("text"), client_id=frame.get("client_id") or ""
+        )
+        # The ack carries the stored message (added to protocol v1 in 2026-12), so the sender can show
+        # it as stored at once, whether or not its own copy through the channel layer arrives.
+        frame = message.as_frame()
+        await self.send_json({"type": "ack", "id": message.pk, "client_id": message.client_id or None, "message": frame})
+        if created:
+            await self.channel_layer.group_send(self.group, {"type": "chat.message", "frame": frame, "sender": self.channel_name})
+
+    async def may_write(self) -> None:
+        """A subclass refuses a message here (ChatError) when this connection may no longer write."""
+
+    async def on_typing(self, frame):
+        if not self.throttle.allow():
+            return  # a typing notice is not worth an error: a flood of them is simply not passed on
+        await self.channel_layer.group_send(
+            self.group,
+            {"type": "chat.typing", "role": self.role, "typing": bool(frame.get("typing", True)), "sender": self.channel_name},
+        )
+
+    async def end_chat(self, by: str) -> None:
+        session = await database_sync_to_async(services.session_end)(session=self.session, by=by)
+        await self.channel_layer.group_send(self.group, {"type": "chat.ended", "by": session.ended_by})
+
+    async def on_sync(self, frame):
+        """Catch up without reconnecting: the channel layer may drop a broadcast under overload, but
+        the database has every message."""
+        after = frame.get("after")
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+            raise ChatError("bad_frame")
+        if not self.throttle.allow():
+            raise ChatError("slow_down")
+        missed = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
+        await self.send_json({"type": "history", "messages": [m.as_frame() for m in missed]})
+
+    async def on_ping(self, frame):
+        await self.send_json({"type": "pong"})
+
+    BASE_HANDLERS = {"message": on_message, "typing": on_typing, "sync": on_sync, "ping": on_ping}
+    HANDLERS = BASE_HANDLERS
+
+    # --- group events out -----------------------------------------------------------------
+    async def chat_message(self, event):
+        if not self.echo and event.get("sender") == self.channel_name:
+            return
+        await self.send_json(event["frame"])
+
+    async def chat_typing(self, event):
+        if event["sender"] != self.channel_name:
+            await self.send_json({"type": "typing", "role": event["role"], "typing": event["typing"]})
+
+    async def chat_presence(self, event):
+        if event["sender"] == self.channel_name:
+            return
+        await self.send_json({"type": "presence", "role": event["role"], "online": event["online"]})
+        if event.get("ask") and event["role"] != self.role:
+            # Tell the newcomer that we are here too.
+            await self.channel_layer.send(
+                event["sender"], {"type": "chat.presence", "role": self.role, "online": True, "sender": self.channel_name}
+            )
+
+    async def chat_opened(self, event):
+        await self.send_json({"type": "opened"})
+
+    async def chat_ended(self, event):
+        frame = {"type": "ended", "by": event["by"]}
+        if event.get("reason"):
+            frame["reason"] = event["reason"]
+        await self.send_json(frame)
+
+    async def layer_lost(self, event):
+        """The channel layer lost Redis and may have missed broadcasts: the client reconnects and
+        rejoins with ``after``, which replays from the database (chatrooms/layers.py)."""
+        await self.close(code=1012)
+
+    # --- helpers --------------------------------------------------------------------------
+    async def send_json(self, content):
+        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+
+    async def send_error(self, exc: ChatError, ref=None):
+        with translation.override(self.language):
+            frame = {"type": "error", "code": exc.code, "message": exc.message}
+        if ref:
+            frame["client_id"] = ref
+        if "opens" in exc.extra:
+            frame["opens"] = timezone.localtime(exc.extra["opens"]).isoformat()
+        if "retry_after" in exc.extra:
+            frame["retry_after"] = exc.extra["retry_after"]
+        await self.send_json(frame)
+
+
+class ChatConsumer(ChatSocket):
+    """The appointment chat (/ws/chat/): a parent with the booking's code, the booking's worker."""
+
+    booking: Booking | None = None
+
+    async def connect(self):
+        self.booking = None
+        await super().connect()
+
+    async def on_join(self, frame):
+        if self.session is not None:
+            raise ChatError("already_joined")
+        after, echo = self.join_options(frame)
         self.actor = Actor.from_scope(self.scope)
         if "booking" in frame:
             booking = await database_sync_to_async(services.worker_booking)(actor=self.actor, booking_id=frame["booking"])
@@ -133,13 +279,12 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
             booking = await self._parent_booking(frame)
             role = Message.Role.PARENT
         session = await database_sync_to_async(services.session_join)(booking=booking, role=role)
-        self.booking, self.role, self.session = booking, role, session
-        # echo=False: this connection shows its own messages from the ack, so it is not sent its own
-        # copy again (other tabs of the same person still get it; docs/protocol.md).
-        self.echo = echo
-        await self.channel_layer.group_add(chat_group(booking.pk), self.channel_name)
-        history = await database_sync_to_async(services.messages_after)(session=session, after=after)
+        self.booking = booking
+        await self.enter(session=session, role=role, echo=echo)
         state = services.session_state(session)
+        follow_up_booked = False
+        if role == Message.Role.PARENT:
+            follow_up_booked = await database_sync_to_async(services.follow_up_booked)(booking=booking)
         await self.send_json(
             {
                 "type": "joined",
@@ -151,20 +296,18 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
                 "worker": booking.worker.display_name,
                 "nickname": booking.nickname,
                 "follow_up": booking.follow_up_of_id is not None,
+                "follow_up_booked": follow_up_booked,
                 "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
             }
         )
-        await self.send_json({"type": "history", "messages": [m.as_frame() for m in history]})
+        await self.send_history(after)
         if state == "waiting":
             await self.send_json({"type": "waiting"})
         elif state == "ended":
             await self.send_json({"type": "ended", "by": session.ended_by})
-        await self.channel_layer.group_send(
-            chat_group(booking.pk),
-            {"type": "chat.presence", "role": role, "online": True, "sender": self.channel_name, "ask": True},
-        )
+        await self.announce_presence()
         if role == Message.Role.WORKER and state == "open":
-            await self.channel_layer.group_send(chat_group(booking.pk), {"type": "chat.opened"})
+            await self.channel_layer.group_send(self.group, {"type": "chat.opened"})
         if role == Message.Role.PARENT:
             await database_sync_to_async(events.notify_worker_now)(
                 booking.worker_id, {"kind": "waiting", "booking": booking.pk}
@@ -181,37 +324,14 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
             raise ChatError("bad_frame")
         return await database_sync_to_async(services.parent_booking_for_code)(actor=self.actor, code=code)
 
-    async def on_message(self, frame):
-        if not self.throttle.allow():
-            raise ChatError("slow_down")
-        message, created = await database_sync_to_async(services.message_post)(
-            session=self.session, role=self.role, text=frame.get("text"), client_id=frame.get("client_id") or ""
-        )
-        # The ack carries the stored message (added to protocol v1 in 2026-12), so the sender can show
-        # it as stored at once, whether or not its own copy through the channel layer arrives.
-        frame = message.as_frame()
-        await self.send_json({"type": "ack", "id": message.pk, "client_id": message.client_id or None, "message": frame})
-        if created:
-            await self.channel_layer.group_send(
-                chat_group(self.booking.pk), {"type": "chat.message", "frame": frame, "sender": self.channel_name}
-            )
-
-    async def on_typing(self, frame):
-        if not self.throttle.allow():
-            return  # a typing notice is not worth an error: a flood of them is simply not passed on
-        await self.channel_layer.group_send(
-            chat_group(self.booking.pk),
-            {"type": "chat.typing", "role": self.role, "typing": bool(frame.get("typing", True)), "sender": self.channel_name},
-        )
-
     async def on_end(self, frame):
         if frame.get("flag") is True:
             if self.role != Message.Role.WORKER:
                 raise ChatError("forbidden")
             session = await database_sync_to_async(services.session_flag)(session=self.session, actor=self.actor)
+            await self.channel_layer.group_send(self.group, {"type": "chat.ended", "by": session.ended_by})
         else:
-            session = await database_sync_to_async(services.session_end)(session=self.session, by=self.role)
-        await self.channel_layer.group_send(chat_group(self.booking.pk), {"type": "chat.ended", "by": session.ended_by})
+            await self.end_chat(self.role)
 
     async def on_followup_slots(self, frame):
         if self.role != Message.Role.PARENT:
@@ -240,84 +360,21 @@ class ChatConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
             }
         )
         await self.channel_layer.group_send(
-            chat_group(self.booking.pk),
+            self.group,
             {"type": "chat.followup", "start": timezone.localtime(new.booking.start).isoformat(), "booking": new.booking.pk},
         )
 
-    async def on_sync(self, frame):
-        """Catch up without reconnecting: the channel layer may drop a broadcast under overload, but
-        the database has every message."""
-        after = frame.get("after")
-        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
-            raise ChatError("bad_frame")
-        if not self.throttle.allow():
-            raise ChatError("slow_down")
-        missed = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
-        await self.send_json({"type": "history", "messages": [m.as_frame() for m in missed]})
-
-    async def on_ping(self, frame):
-        await self.send_json({"type": "pong"})
-
     HANDLERS = {
+        **ChatSocket.BASE_HANDLERS,
         "join": on_join,
-        "message": on_message,
-        "typing": on_typing,
         "end": on_end,
         "followup_slots": on_followup_slots,
         "followup_book": on_followup_book,
-        "sync": on_sync,
-        "ping": on_ping,
     }
-
-    # --- group events out -----------------------------------------------------------------
-    async def chat_message(self, event):
-        if not self.echo and event.get("sender") == self.channel_name:
-            return
-        await self.send_json(event["frame"])
-
-    async def chat_typing(self, event):
-        if event["sender"] != self.channel_name:
-            await self.send_json({"type": "typing", "role": event["role"], "typing": event["typing"]})
-
-    async def chat_presence(self, event):
-        if event["sender"] == self.channel_name:
-            return
-        await self.send_json({"type": "presence", "role": event["role"], "online": event["online"]})
-        if event.get("ask") and event["role"] != self.role:
-            # Tell the newcomer that we are here too.
-            await self.channel_layer.send(
-                event["sender"], {"type": "chat.presence", "role": self.role, "online": True, "sender": self.channel_name}
-            )
-
-    async def chat_opened(self, event):
-        await self.send_json({"type": "opened"})
-
-    async def chat_ended(self, event):
-        await self.send_json({"type": "ended", "by": event["by"]})
-
-    async def layer_lost(self, event):
-        """The channel layer lost Redis and may have missed broadcasts: the client reconnects and
-        rejoins with ``after``, which replays from the database (chatrooms/layers.py)."""
-        await self.close(code=1012)
 
     async def chat_followup(self, event):
         if self.role == Message.Role.WORKER:
             await self.send_json({"type": "followup", "start": event["start"], "booking": event["booking"]})
-
-    # --- helpers --------------------------------------------------------------------------
-    async def send_json(self, content):
-        await self.send(text_data=json.dumps(content, ensure_ascii=False))
-
-    async def send_error(self, exc: ChatError, ref=None):
-        with translation.override(self.language):
-            frame = {"type": "error", "code": exc.code, "message": exc.message}
-        if ref:
-            frame["client_id"] = ref
-        if "opens" in exc.extra:
-            frame["opens"] = timezone.localtime(exc.extra["opens"]).isoformat()
-        if "retry_after" in exc.extra:
-            frame["retry_after"] = exc.extra["retry_after"]
-        await self.send_json(frame)
 
 
 class DashboardConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):

@@ -5,9 +5,19 @@ from booking.models import Booking
 
 
 class ChatSession(models.Model):
-    """The live conversation of one booking: when the worker opened it and when it ended."""
+    """One live conversation: when the helper opened it and when it ended.
 
-    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="chat")
+    An appointment chat belongs to its booking; a chat of another channel (the drop-in chat, the
+    dropin app) has no booking: its own app keeps the link (e.g. dropin.Contact.session) and the
+    rules of who may join. Numbering, history, typing, presence, ending and the purge are the same.
+    """
+
+    class Channel(models.TextChoices):
+        APPOINTMENT = "appointment", _("Appointment chat")
+        DROPIN = "dropin", _("Drop-in chat")
+
+    booking = models.OneToOneField(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="chat")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.APPOINTMENT)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     parent_joined_at = models.DateTimeField(_("parent joined"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
@@ -20,9 +30,19 @@ class ChatSession(models.Model):
     class Meta:
         verbose_name = _("chat session")
         verbose_name_plural = _("chat sessions")
+        constraints = [
+            # An appointment chat always has its booking; another channel's chat never has one.
+            models.CheckConstraint(
+                condition=models.Q(channel="appointment", booking__isnull=False)
+                | (~models.Q(channel="appointment") & models.Q(booking__isnull=True)),
+                name="chatsession_booking_iff_appointment",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"chat #{self.booking_id}"
+        if self.booking_id is not None:
+            return f"chat #{self.booking_id}"
+        return f"{self.channel} chat session {self.pk}"
 
 
 class Message(models.Model):

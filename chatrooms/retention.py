@@ -113,7 +113,8 @@ def purge_due(*, now: dt.datetime | None = None) -> dict:
             deleted, _ = Message.objects.filter(session=session).delete()
             deleted_messages += deleted
             ChatSession.objects.filter(pk=session.pk).update(purged_at=now)
-            _forget_booking(session.booking_id)
+            if session.booking_id is not None:  # a drop-in chat's own app forgets its contact
+                _forget_booking(session.booking_id)
             purged_sessions += 1
         leftovers = (
             Booking.objects.filter(Q(end__lte=cutoff) | Q(status=Booking.Status.CANCELLED, cancelled_at__lte=cutoff))

@@ -84,6 +84,24 @@ def message_throttle() -> Throttle:
     return Throttle(rate=settings.CHAT_MESSAGES_PER_SECOND, burst=settings.CHAT_MESSAGE_BURST)
 
 
+def session_create(*, channel: str, opened: bool = False, parent_joined: bool = False, now: dt.datetime | None = None) -> ChatSession:
+    """A chat without a booking, for another channel's app (the drop-in chat). That app decides who
+    may join it; everything else (numbering, history, ending, the purge) is this app's."""
+    if channel == ChatSession.Channel.APPOINTMENT:
+        raise ValueError("an appointment chat belongs to its booking: use session_for(booking)")
+    now = now or timezone.now()
+    return ChatSession.objects.create(
+        channel=channel, opened_at=now if opened else None, parent_joined_at=now if parent_joined else None
+    )
+
+
+def session_open(*, session: ChatSession, now: dt.datetime | None = None) -> bool:
+    """Open a chat that is not open yet (one conditional update: True for the one caller that opened
+    it). Messages can be stored from then on (message_post)."""
+    now = now or timezone.now()
+    return bool(ChatSession.objects.filter(pk=session.pk, opened_at__isnull=True, ended_at__isnull=True).update(opened_at=now))
+
+
 def session_for(booking: Booking) -> ChatSession:
     session, _created = ChatSession.objects.get_or_create(booking=booking)
     return session
@@ -175,6 +193,12 @@ def session_join(*, booking: Booking, role: str, now: dt.datetime | None = None)
         if fields:
             session.save(update_fields=fields)
     return session
+
+
+def follow_up_booked(*, booking: Booking) -> bool:
+    """Whether a follow-up booked from this appointment is still ahead (the chat page then no longer
+    offers to book one: issue 13, item 7)."""
+    return Booking.objects.filter(follow_up_of=booking, status=Booking.Status.BOOKED).exists()
 
 
 def session_state(session: ChatSession) -> str:
@@ -291,8 +315,8 @@ def session_end(*, session: ChatSession, by: str, now: dt.datetime | None = None
             session.ended_at = now
             session.ended_by = by
             session.save(update_fields=["ended_at", "ended_by"])
-            booking = session.booking
-            if booking.status == Booking.Status.BOOKED:
+            booking = session.booking  # None for a chat of another channel (e.g. the drop-in chat)
+            if booking is not None and booking.status == Booking.Status.BOOKED:
                 # Held only if both came. A parent who never came is a no-show; a parent who waited
                 # in vain (the worker never opened the chat) sees an apology when looking the code up.
                 fields = ["status", "reminder_email"]
@@ -313,7 +337,7 @@ def session_end(*, session: ChatSession, by: str, now: dt.datetime | None = None
 def session_flag(*, actor: Actor, session: ChatSession, now: dt.datetime | None = None) -> ChatSession:
     """End an abusive contact: the chat ends, and booking.services.booking_flag marks the booking so
     that no follow-up can be booked from it and cancels the pending ones (audited by staff/)."""
-    if actor.user_id is None or actor.user_id != session.booking.worker_id:
+    if session.booking_id is None or actor.user_id is None or actor.user_id != session.booking.worker_id:
         raise ChatError("forbidden")
     with transaction.atomic():
         session = session_end(session=session, by="worker", now=now)

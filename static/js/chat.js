@@ -19,6 +19,7 @@
   var followOpen = $("followup-open"), follow = $("followup");
   var lastId = 0, contigSeq = 0, aheadOfGap = {}, gapTimer = null, slowTimer = null;
   var seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
+  var followBooked = false;  // a follow-up was booked from this chat: no second offer (issue 13, item 7)
   var storeKey = "chat-outbox-" + role + "-" + (root.dataset.booking || "p");
 
   try { outbox = JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { outbox = []; }
@@ -90,7 +91,7 @@
     composer.hidden = !open;
     endBtn.hidden = !open;
     if ($("flag")) $("flag").hidden = !open;
-    if (followOpen) followOpen.hidden = !(open || state === "ended");
+    if (followOpen) followOpen.hidden = followBooked || !(open || state === "ended");
     if (state === "ended") { isEnded = true; ended.hidden = false; composer.hidden = true; typingEl.textContent = ""; }
   }
 
@@ -111,7 +112,9 @@
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
       switch (f.type) {
-        case "joined": joined = true; conn.textContent = ""; startsAt = Date.parse(f.start); setState(f.state); if (f.state === "open") flushOutbox(); break;
+        case "joined": joined = true; conn.textContent = ""; startsAt = Date.parse(f.start);
+          if (f.follow_up_booked) followBooked = true;
+          setState(f.state); if (f.state === "open") flushOutbox(); break;
         case "history": f.messages.forEach(render); break;
         case "waiting": setState("waiting"); break;
         case "opened": setState("open"); flushOutbox(); break;
@@ -123,7 +126,10 @@
         case "typing": typingEl.textContent = f.typing ? who(f.role) + " " + t.i18nTyping : "";
           clearTimeout(typingTimer); typingTimer = setTimeout(function () { typingEl.textContent = ""; }, 6000); break;
         case "presence": presence.textContent = who(f.role) + " " + (f.online ? t.i18nOnline : t.i18nOffline); break;
-        case "ended": setState("ended"); conn.textContent = t.i18nEnded; break;
+        case "ended": setState("ended"); conn.textContent = t.i18nEnded;
+          // Whoever ended the conversation has left it, even if their page is still open (issue 13, item 7).
+          if (f.by === "parent" || f.by === "worker") presence.textContent = f.by === role ? "" : who(f.by) + " " + t.i18nOffline;
+          break;
         case "followup":
           var li = document.createElement("li"); li.className = "msg system";
           li.textContent = t.i18nFollowup + " " + when(f.start, {weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
@@ -200,6 +206,8 @@
     });
   }
   function showBooked(f) {
+    followBooked = true;
+    if (followOpen) followOpen.hidden = true;
     $("followup-slots").hidden = true;
     $("followup-done").hidden = false;
     $("followup-code").textContent = f.code;
