@@ -86,3 +86,43 @@ class BookingForm(forms.Form):
         if service and worker and not service.workers.filter(pk=worker.pk).exists():
             self.add_error("worker", _("This worker does not take appointments for this service."))
         return data
+
+
+class ManageForm(forms.Form):
+    """One step of the look-up page (/booking/): look up, change the time, or cancel.
+
+    Every step is a POST that carries the code in a hidden field (never in a URL) and proves it
+    again through the code-entry limit. ``action`` says which step; ``start`` is a chosen time and
+    ``week`` the Monday of the free times shown. Unknown actions fall back to the look-up, and a
+    bad ``start`` or ``week`` is a field error, never a 5xx.
+    """
+
+    LOOKUP, TIMES, MOVE, CANCEL, CANCEL_CONFIRMED = "lookup", "times", "move", "cancel", "cancel_confirmed"
+    ACTIONS = (LOOKUP, TIMES, MOVE, CANCEL, CANCEL_CONFIRMED)
+
+    code = forms.CharField(max_length=64, strip=True)
+    action = forms.CharField(required=False, max_length=32)
+    start = forms.CharField(required=False, max_length=64)
+    week = forms.CharField(required=False, max_length=16)
+
+    def clean_action(self):
+        action = self.cleaned_data.get("action")
+        return action if action in self.ACTIONS else self.LOOKUP
+
+    def clean_start(self):
+        value = self.cleaned_data.get("start")
+        if not value:
+            return None
+        try:
+            return localtime.parse_instant(value)
+        except localtime.TimeInputError:
+            raise forms.ValidationError(_("Please choose a time from the list.")) from None
+
+    def clean_week(self):
+        value = self.cleaned_data.get("week")
+        if not value:
+            return None
+        try:
+            return localtime.parse_date(value)
+        except localtime.TimeInputError as exc:
+            raise forms.ValidationError(exc.message) from None

@@ -76,7 +76,9 @@ def test_cancel_with_the_code(client, service, worker):
     code = soup(response).select_one("[data-testid=booking-code]").get_text().strip()
     looked = soup(client.post("/booking/", {"code": code}))
     assert "Tuija" in looked.get_text()
-    client.post("/booking/", {"code": code, "action": "cancel"})
+    client.post("/booking/", {"code": code, "action": "cancel"})  # asks first (tests/booking/test_parent_pages.py)
+    assert Booking.objects.get().status == Booking.Status.BOOKED
+    client.post("/booking/", {"code": code, "action": "cancel_confirmed"})
     assert Booking.objects.get().status == Booking.Status.CANCELLED
 
 
