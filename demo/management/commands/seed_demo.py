@@ -138,6 +138,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Created a year of demo history: {made} past appointments with statistics.")
         self._demo_chat_now(service)
         self._demo_upcoming(service)
+        from ...letters import seed as seed_letters; seed_letters(self.stdout)  # noqa: E702  the letter service (demo/letters.py)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _demo_upcoming(self, service: Service) -> None:
