@@ -11,6 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 import chatrooms.routing  # noqa: E402
+import dropin.routing  # noqa: E402
 from staff.middleware import StaffMFAChannelsMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -18,7 +19,7 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # Both sockets see a signed-in staff member only when the session passed the second factor.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(StaffMFAChannelsMiddleware(URLRouter(chatrooms.routing.websocket_urlpatterns)))
+            AuthMiddlewareStack(StaffMFAChannelsMiddleware(URLRouter(chatrooms.routing.websocket_urlpatterns + dropin.routing.websocket_urlpatterns)))
         ),
     }
 )

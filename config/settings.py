@@ -375,3 +375,19 @@ LETTERS_PER_CLIENT_PER_HOUR = env.int("LETTERS_PER_CLIENT_PER_HOUR", default=3)
 LETTER_REVIEW_WORKERS = env.bool("LETTER_REVIEW_WORKERS", default=False)
 CELERY_BEAT_SCHEDULE["purge-letters"] = {"task": "letters.tasks.purge_letters", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["send-letter-notices"] = {"task": "letters.tasks.send_letter_notices", "schedule": 60.0}
+
+# --- Drop-in chat (dropin app, issue 11) ------------------------------------------------------
+INSTALLED_APPS += ["dropin"]
+# No new entries this many minutes before the drop-in chat closes (rejoining with a code still works).
+DROPIN_LAST_ENTRY_MINUTES = env.int("DROPIN_LAST_ENTRY_MINUTES", default=15)
+# A parent whose connection dropped (or who closed the tab) keeps their place in the queue, or their
+# chat, this long; with the code they get back in. After it, they have left.
+DROPIN_REJOIN_GRACE_MINUTES = env.int("DROPIN_REJOIN_GRACE_MINUTES", default=10)
+# New queue entries per client per hour (one person or script cannot fill the queue).
+DROPIN_ENTRIES_PER_CLIENT_PER_HOUR = env.int("DROPIN_ENTRIES_PER_CLIENT_PER_HOUR", default=5)
+# The public status says "a short wait" up to this estimate (minutes), "a long wait" beyond it.
+DROPIN_SHORT_WAIT_MINUTES = env.int("DROPIN_SHORT_WAIT_MINUTES", default=15)
+# A demo setting: the drop-in chat is open around the clock (every page and the status say so), so
+# that a newcomer can try it at any hour. `make run` sets it; a deployment never should.
+DROPIN_ALWAYS_OPEN = env.bool("DROPIN_ALWAYS_OPEN", default=False)
+CELERY_BEAT_SCHEDULE["dropin-tick"] = {"task": "dropin.tasks.tick", "schedule": 30.0}

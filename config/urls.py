@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("stats.urls")),
+    path("", include("dropin.urls")),  # /dropin/ (parents), /staff/dropin/ (the desk, the duty room)
     path("staff/", include("staff.urls")),
     path("", include("chatrooms.urls")),
     path("", include("booking.urls")),

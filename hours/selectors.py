@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from booking import selectors as booking_selectors
 from booking.models import Availability, AvailabilityException, Service
 
+from . import extensions
 from .models import Channel, HoursException, WeeklyHours
 
 TZ = booking_selectors.TZ
@@ -167,6 +168,10 @@ def channel_statuses(*, now: dt.datetime | None = None, channels=None) -> list[t
     closed = booking_selectors.closed_dates(start_date, end_date)
     result = []
     for channel in channels:
+        override = extensions.status_override(channel.kind, now=now)  # hours/extensions.py
+        if override is not None:
+            result.append((channel, override))
+            continue
         if channel.always_open:
             result.append((channel, Status(is_open=True, until=None, next_opening=None, always_open=True)))
             continue
@@ -182,6 +187,19 @@ def channel_statuses(*, now: dt.datetime | None = None, channels=None) -> list[t
         )
         result.append((channel, status_at(intervals, now=now)))
     return result
+
+
+def channel_intervals(*, channel: Channel, start_date: dt.date, end_date: dt.date) -> list[Interval]:
+    """One channel's merged opening intervals on the local dates [start_date, end_date] (its
+    weekly hours, holidays and exceptions; not the extensions' override). The drop-in chat plans
+    its duty shifts on these."""
+    closed = booking_selectors.closed_dates(start_date, end_date) if channel.closed_on_holidays else set()
+    exceptions: dict[dt.date, list] = defaultdict(list)
+    for exc in channel.exceptions.filter(date__range=(start_date, end_date)):
+        exceptions[exc.date].append(None if exc.is_closed else (exc.start_time, exc.end_time))
+    return open_intervals(
+        rules=channel.weekly_hours.all(), start_date=start_date, end_date=end_date, closed=closed, exceptions=exceptions
+    )
 
 
 def channel_status(*, channel: Channel, now: dt.datetime | None = None) -> Status:
@@ -247,8 +265,9 @@ def public_status(*, now: dt.datetime | None = None, base_url: str = "") -> dict
     def iso(value: dt.datetime | None) -> str | None:
         return value.astimezone(TZ).isoformat() if value else None
 
-    channels = [
-        {
+    channels = []
+    for channel, status in channel_statuses(now=now):
+        entry = {
             "slug": channel.slug,
             "kind": channel.kind,
             "name": channel.label,
@@ -259,8 +278,10 @@ def public_status(*, now: dt.datetime | None = None, base_url: str = "") -> dict
             "next_opening": iso(status.next_opening),
             "text": status.text(now=now),
         }
-        for channel, status in channel_statuses(now=now)
-    ]
+        # Fields the channel's own app adds (the drop-in chat's queue): only added, never replacing.
+        for key, value in extensions.channel_fields(channel.kind, now=now).items():
+            entry.setdefault(key, value)
+        channels.append(entry)
     services = []
     for item in service_statuses(now=now):
         service, status, slot = item.service, item.status, item.next_free

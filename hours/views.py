@@ -21,7 +21,7 @@ from csp.decorators import csp_replace
 
 from booking import views as booking_views
 
-from . import selectors
+from . import extensions, selectors
 
 CACHE_SECONDS = 30  # server-side; the JSON says max-age=STATUS_MAX_AGE to browsers
 
@@ -34,6 +34,8 @@ def home(request):
         "services": selectors.service_statuses(now=now),
         "channels": selectors.channel_statuses(now=now),
         "now": now,
+        # What the channels' own apps put on the landing page (the drop-in chat's "Start a chat").
+        "landing_blocks": extensions.landing_blocks(request, now=now),
     }
     return render(request, "hours/home.html", context)
 
@@ -122,6 +124,8 @@ def quick_exit(request):
         settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN
     )
     response.delete_cookie(booking_views.DONE_COOKIE, path="/book/")  # the code of a booking just made
+    for name, path in extensions.quick_exit_cookies():  # the channels' own (the drop-in chat's code)
+        response.delete_cookie(name, path=path)
     return response
 
 

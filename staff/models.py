@@ -119,6 +119,8 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Statistics exported")
         FLAG = "flag", _("Contact flagged")
         FEED = "feed", _("Calendar link renewed")
+        DROPIN_READ = "dropin_read", _("Drop-in chat read by the coordinator")
+        DROPIN_HAND_OVER = "dropin_handover", _("Drop-in chat handed over")
         # The letter service (letters app): staff actions on letters that matter.
         LETTER_ASSIGN = "letter_assign", _("Letter assigned")
         LETTER_APPROVE = "letter_approve", _("Letter answer approved")

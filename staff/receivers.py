@@ -95,3 +95,16 @@ def audit_letter_changes(sender, thread, change, actor, details, **kwargs):
         target = thread.taken_by
         summary = f"letter {thread.pk} flagged: no answer, the code is closed"
     audit.log(actor=actor.user, action=action, target_worker=target, summary=summary)
+
+
+# --- the drop-in chat: the coordinator's reads, hand-overs and flags go to the audit log ---------
+from dropin.signals import dropin_audit  # noqa: E402
+
+_DROPIN_AUDIT = {"read": "dropin_read", "hand_over": "dropin_handover", "flag": "flag"}
+
+
+@receiver(dropin_audit, dispatch_uid="staff.audit_dropin")
+def audit_dropin(sender, *, actor, action, contact, summary, details, **kwargs):
+    """Sent inside the action's transaction (dropin.services): if this entry cannot be written, the
+    read (or hand-over) does not happen."""
+    audit.log(actor=actor.user, action=_DROPIN_AUDIT[action], target_worker=contact.taken_by, summary=summary, details=details)

@@ -68,7 +68,10 @@ def _safe_next(request, fallback: str, *, value: str | None = None) -> str:
 
 @login_required
 def dashboard(request):
-    """A worker's today and upcoming appointments."""
+    """A worker's today and upcoming appointments. A volunteer (no appointments) lands on the
+    drop-in chat's desk instead."""
+    if request.user.is_volunteer:
+        return redirect("dropin:desk")
     now = timezone.now()
     start_of_today = dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=timezone.get_current_timezone())
     qs = (

@@ -6,6 +6,10 @@
  * outbox (the server stores a client_id once). Messages are numbered 1, 2, 3 ... per chat ("seq"):
  * holding 5 but not 4 means one was missed (delivery order is not guaranteed across servers, and the
  * channel layer may drop one), so the page asks for what follows the gap.
+ *
+ * The drop-in chat (data-channel="dropin", socket /ws/dropin/) uses the same page: its waiting room
+ * is the queue (place and estimate from "queue" frames), the helper's name comes with "opened" or
+ * "helper" (a hand-over), and "ended" says why (left the queue, closed for the day).
  */
 (function () {
   "use strict";
@@ -17,6 +21,7 @@
   var log = $("log"), composer = $("composer"), text = $("text"), conn = $("conn"), typingEl = $("typing");
   var presence = $("presence"), errorEl = $("error"), waiting = $("waiting"), endBtn = $("end"), ended = $("ended");
   var followOpen = $("followup-open"), follow = $("followup");
+  var dropin = root.dataset.channel === "dropin", home = root.dataset.home || "/join/";
   var lastId = 0, contigSeq = 0, aheadOfGap = {}, gapTimer = null, slowTimer = null;
   var seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
   var followBooked = false;  // a follow-up was booked from this chat: no second offer (issue 13, item 7)
@@ -84,6 +89,28 @@
     if (late && !waiting.hidden && late.hidden && Date.now() > startsAt + LATE_AFTER_MS) late.hidden = false;
   }, 5000);
 
+  function fill(template, name, value) { return template.replace("%(" + name + ")s", value); }
+  function setHelper(name) {
+    if (!name) return;
+    t.i18nWorker = name;
+    if ($("helper-name")) $("helper-name").textContent = name;
+  }
+  function showQueue(f) {
+    var place = $("queue-position"), est = $("queue-estimate");
+    if (!place) return;
+    place.textContent = f.position === 1 ? t.i18nNext : t.i18nPosition + " " + f.position;
+    est.textContent = f.estimate_minutes == null ? t.i18nNoEstimate : fill(t.i18nEstimate, "minutes", f.estimate_minutes);
+  }
+  function systemLine(text) {
+    var li = document.createElement("li"); li.className = "msg system"; li.textContent = text; log.appendChild(li);
+  }
+  // The drop-in chat ends in one of three ways for the parent: a chat ended, the queue left, or closing.
+  function showEnd(reason) {
+    var block = reason === "closed" ? $("closed") : (reason === "left_queue" || reason === "away") ? $("left") : null;
+    if (block) { ended.hidden = true; block.hidden = false; log.hidden = !log.children.length; }
+    if ($("dropin-code")) $("dropin-code").hidden = true;
+  }
+
   function setState(state) {
     var open = state === "open";
     waiting.hidden = state !== "waiting";
@@ -105,7 +132,7 @@
     ws.onopen = function () {
       retry = 0;
       var join = {type: "join", echo: false};  // our own messages are confirmed by their ack
-      if (role === "worker") join.booking = parseInt(root.dataset.booking, 10);
+      if (role === "worker") join[root.dataset.joinField || "booking"] = parseInt(root.dataset.booking, 10);
       if (lastId) join.after = lastId;
       send(join);
     };
@@ -114,10 +141,18 @@
       switch (f.type) {
         case "joined": joined = true; conn.textContent = ""; startsAt = Date.parse(f.start);
           if (f.follow_up_booked) followBooked = true;
+          if (f.worker) setHelper(f.worker);
           setState(f.state); if (f.state === "open") flushOutbox(); break;
         case "history": f.messages.forEach(render); break;
         case "waiting": setState("waiting"); break;
-        case "opened": setState("open"); flushOutbox(); break;
+        case "opened": setHelper(f.worker); setState("open"); flushOutbox(); break;
+        case "queue": showQueue(f); break;
+        case "helper": setHelper(f.worker); systemLine(fill(t.i18nHelper, "name", f.worker)); break;
+        case "handed_over":
+          // The coordinator gave this chat to someone else: this page may no longer write in it.
+          isEnded = true; composer.hidden = true; endBtn.hidden = true; if ($("flag")) $("flag").hidden = true;
+          if ($("handed-over")) { $("handed-over").textContent = fill(t.i18nHandedOver, "name", f.worker); $("handed-over").hidden = false; }
+          ws.close(); break;
         case "message": render(f); break;
         case "ack":
           outbox = outbox.filter(function (m) { return m.client_id !== f.client_id; }); saveOutbox();
@@ -126,7 +161,7 @@
         case "typing": typingEl.textContent = f.typing ? who(f.role) + " " + t.i18nTyping : "";
           clearTimeout(typingTimer); typingTimer = setTimeout(function () { typingEl.textContent = ""; }, 6000); break;
         case "presence": presence.textContent = who(f.role) + " " + (f.online ? t.i18nOnline : t.i18nOffline); break;
-        case "ended": setState("ended"); conn.textContent = t.i18nEnded;
+        case "ended": setState("ended"); conn.textContent = t.i18nEnded; if (dropin) showEnd(f.reason);
           // Whoever ended the conversation has left it, even if their page is still open (issue 13, item 7).
           if (f.by === "parent" || f.by === "worker") presence.textContent = f.by === role ? "" : who(f.by) + " " + t.i18nOffline;
           break;
@@ -148,7 +183,7 @@
           errorEl.textContent = f.message;
           if (!joined && ["invalid_code", "ended", "cancelled", "forbidden", "too_early", "rate_limited"].indexOf(f.code) >= 0) {
             isEnded = true; ws.close();
-            if (role === "parent") setTimeout(function () { location.href = "/join/"; }, 4000);
+            if (role === "parent") setTimeout(function () { location.href = home; }, 4000);
           }
           break;
       }
@@ -215,6 +250,10 @@
     $("followup-when").textContent = when(f.start, {weekday: "long", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
     $("followup-code").focus && $("followup-code").setAttribute("tabindex", "-1");
   }
+  var leaveQueue = $("leave-queue");
+  if (leaveQueue) leaveQueue.addEventListener("click", function () {
+    if (window.confirm(leaveQueue.dataset.confirm)) send({type: "end"});
+  });
   if (followOpen) followOpen.addEventListener("click", function () {
     follow.hidden = false; followOpen.hidden = true; send({type: "followup_slots"});
     $("followup-title").scrollIntoView();
@@ -224,5 +263,10 @@
   // dropped under load is then fetched from the database without a reconnect.
   setInterval(function () { if (joined && !isEnded) send({type: "sync", after: lastId}); }, 30000);
 
+  // A drop-in chat that is over when the page loads: say how it ended, without a socket.
+  if (root.dataset.final) {
+    isEnded = true; setState("ended"); showEnd(root.dataset.final === "ended" ? "" : root.dataset.final);
+    return;
+  }
   connect();
 })();
