@@ -7,6 +7,9 @@ they can be cached by browsers and proxies and embedded by other sites without t
 from functools import lru_cache
 from pathlib import Path
 
+from functools import lru_cache
+from pathlib import Path
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
@@ -138,6 +141,45 @@ def quick_exit(request):
 ROBOTS_DISALLOW = [
     "/staff/", "/admin/", "/accounts/", "/chat/", "/join/", "/booking/", "/api/", "/book/*/confirm/",
     "/book/*/done/", "/widget/", "/quick-exit/", "/feedback/", "/i18n/",
+]
+
+
+@require_http_methods(["GET", "HEAD"])
+def robots_txt(request):
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /", ""]
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes() -> bytes:
+    from django.contrib.staticfiles import finders
+
+    return Path(finders.find("favicon.ico")).read_bytes()
+
+
+@require_http_methods(["GET", "HEAD"])
+def favicon(request):
+    """/favicon.ico, which browsers and tools ask for without reading the page's <link rel=icon>:
+    the same file as static/favicon.ico (made from static/favicon.svg), answered here with 200."""
+    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# --- robots.txt and /favicon.ico ---------------------------------------------------------------------
+# Search engines may index the landing page, the services' booking pages, the drop-in chat's and the
+# letter service's start pages and the privacy notices. Everything else is private or useless to
+# them: staff and admin pages, sign-in, every chat and its code entry, the look-up page, the booking
+# steps (a chosen time, the confirmation), sent and read letters, the API, the widget, the
+# quick-exit beacon, the feedback forms and the language switch. (robots.txt is a request to polite
+# crawlers, not protection: those pages have their own access rules.) A new private page under a
+# new path belongs here.
+ROBOTS_DISALLOW = [
+    "/staff/", "/admin/", "/accounts/", "/chat/", "/join/", "/booking/", "/api/", "/book/*/confirm/",
+    "/book/*/done/", "/dropin/chat/", "/dropin/rejoin/", "/dropin/leave/", "/dropin/feedback/",
+    "/letters/sent/", "/letters/read/", "/widget/", "/quick-exit/", "/feedback/", "/i18n/",
 ]
 
 

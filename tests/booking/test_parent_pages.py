@@ -326,11 +326,12 @@ def test_robots_txt_keeps_private_pages_out_and_lets_the_public_ones_in(client, 
     assert response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
     disallowed = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("disallow:")]
-    for private in ["/staff/", "/admin/", "/accounts/", "/chat/", "/join/", "/booking/", "/api/"]:
+    for private in ["/staff/", "/admin/", "/accounts/", "/chat/", "/join/", "/booking/", "/api/", "/dropin/chat/", "/letters/read/"]:
         assert private in disallowed
     assert "User-agent: *" in lines
-    # The landing page, the service pages and the privacy notice stay open to search engines.
-    for public in ["/", "/book/vanhempainpuhelin/", "/privacy/"]:
+    # The landing page, the service pages, the other channels' start pages and the privacy notice
+    # stay open to search engines.
+    for public in ["/", "/book/vanhempainpuhelin/", "/privacy/", "/dropin/", "/letters/"]:
         assert not any(public.startswith(rule) for rule in disallowed if "*" not in rule and rule), public
 
 

@@ -91,6 +91,7 @@ def test_changing_the_time_keeps_the_code(site, new_context, worker, service):
     page = in_english(new_context(), site).new_page()
     code, start = book_first_time(page, site, service)
     look_up(page, site, code)
+    assert_accessible(page, "look-up with a booking")
     page.get_by_role("button", name="Change the time").click()
     page.wait_for_selector("button[name=start]")
     assert_accessible(page, "change the time: free times")
@@ -189,3 +190,32 @@ def test_the_favicon_answers(site, new_context, service):
     assert page.request.get(f"{site}/favicon.ico").status == 200
     assert page.request.get(f"{site}/robots.txt").status == 200
     assert not missing
+
+
+def _too_wide(page):
+    return page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 321)"
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40))"
+    )
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_the_new_steps_fit_the_narrowest_phone(site, new_context, worker, service, language):
+    """The code with its copy button, the free times to change to and both confirm steps at 320 px."""
+    context = new_context(viewport={"width": 320, "height": 700}, timezone_id="America/New_York")
+    context.add_cookies([{"name": "django_language", "value": language, "url": site}])
+    page = context.new_page()
+    code, _start = book_first_time(page, site, service)
+    page.locator(".summary .local-time").wait_for()
+    assert not _too_wide(page), ("done", _too_wide(page))
+    look_up(page, site, code)
+    page.locator("button[name=action][value=times]").click()
+    page.locator("button[name=start] .local-time").first.wait_for()
+    assert not _too_wide(page), ("times", _too_wide(page))
+    page.locator("button[name=start]").first.click()
+    page.locator("button[name=action][value=move]").wait_for()
+    assert not _too_wide(page), ("confirm move", _too_wide(page))
+    look_up(page, site, code)
+    page.locator("button[name=action][value=cancel]").click()
+    page.locator("button[name=action][value=cancel_confirmed]").wait_for()
+    assert not _too_wide(page), ("confirm cancel", _too_wide(page))
