@@ -7,9 +7,6 @@ they can be cached by browsers and proxies and embedded by other sites without t
 from functools import lru_cache
 from pathlib import Path
 
-from functools import lru_cache
-from pathlib import Path
-
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
@@ -129,42 +126,6 @@ def quick_exit(request):
     response.delete_cookie(booking_views.DONE_COOKIE, path="/book/")  # the code of a booking just made
     for name, path in extensions.quick_exit_cookies():  # the channels' own (the drop-in chat's code)
         response.delete_cookie(name, path=path)
-    return response
-
-
-# --- robots.txt and /favicon.ico ---------------------------------------------------------------------
-# Search engines may index the landing page, the services' booking pages and the privacy notice.
-# Everything else is private or useless to them: staff and admin pages, sign-in, the chat and its
-# code entry, the look-up page, the booking steps (a chosen time, the confirmation), the API,
-# the widget, the quick-exit beacon, the feedback form and the language switch. (robots.txt is a
-# request to polite crawlers, not protection: those pages have their own access rules.)
-ROBOTS_DISALLOW = [
-    "/staff/", "/admin/", "/accounts/", "/chat/", "/join/", "/booking/", "/api/", "/book/*/confirm/",
-    "/book/*/done/", "/widget/", "/quick-exit/", "/feedback/", "/i18n/",
-]
-
-
-@require_http_methods(["GET", "HEAD"])
-def robots_txt(request):
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /", ""]
-    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=86400"
-    return response
-
-
-@lru_cache(maxsize=1)
-def _favicon_bytes() -> bytes:
-    from django.contrib.staticfiles import finders
-
-    return Path(finders.find("favicon.ico")).read_bytes()
-
-
-@require_http_methods(["GET", "HEAD"])
-def favicon(request):
-    """/favicon.ico, which browsers and tools ask for without reading the page's <link rel=icon>:
-    the same file as static/favicon.ico (made from static/favicon.svg), answered here with 200."""
-    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
-    response["Cache-Control"] = "public, max-age=86400"
     return response
 
 
