@@ -18,14 +18,33 @@ MONDAY_11 = local(2026, 11, 23, 11)
 MONDAY_OPENS, MONDAY_CLOSES = local(2026, 11, 23, 10), local(2026, 11, 23, 13)
 
 
+def ensure_chat_channel():
+    """The drop-in chat's channel as the hours migration seeds it (a transactional test before this
+    one may have flushed the seeded rows)."""
+    import datetime as dt
+
+    from hours.models import Channel, WeeklyHours
+
+    if Channel.objects.filter(kind=Channel.Kind.CHAT).exists():
+        return
+    chat = Channel.objects.create(slug="vanhempainchat", kind=Channel.Kind.CHAT, ordering=20)
+    for weekday, start, end in ((0, 10, 13), (1, 10, 13), (3, 17, 20), (4, 10, 13)):
+        WeeklyHours.objects.create(channel=chat, weekday=weekday, start_time=dt.time(start), end_time=dt.time(end))
+
+
 @pytest.fixture
-def at_monday_11():
+def chat_channel(db):
+    ensure_chat_channel()
+
+
+@pytest.fixture
+def at_monday_11(chat_channel):
     with time_machine.travel(MONDAY_11, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def always_open(settings):
+def always_open(settings, chat_channel):
     settings.DROPIN_ALWAYS_OPEN = True
     return settings
 

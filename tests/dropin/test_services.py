@@ -42,7 +42,7 @@ def test_a_parent_enters_with_an_optional_nickname_and_gets_a_code_stored_only_a
         (local(2026, 11, 23, 13, 0), "closed"),
     ],
 )
-def test_no_entry_when_closed_or_in_the_last_minutes(moment, code):
+def test_no_entry_when_closed_or_in_the_last_minutes(chat_channel, moment, code):
     with time_machine.travel(moment, tick=False):
         with pytest.raises(DropinError) as refused:
             enter()
@@ -50,7 +50,7 @@ def test_no_entry_when_closed_or_in_the_last_minutes(moment, code):
         assert not Contact.objects.exists()
 
 
-def test_entry_until_the_last_entry_time_and_the_setting_moves_it(settings):
+def test_entry_until_the_last_entry_time_and_the_setting_moves_it(chat_channel, settings):
     with time_machine.travel(local(2026, 11, 23, 12, 44) + dt.timedelta(seconds=59), tick=False):
         enter()
     settings.DROPIN_LAST_ENTRY_MINUTES = 30
@@ -207,7 +207,7 @@ def test_wrong_codes_share_the_one_code_limit_of_every_channel(at_monday_11, set
 
 
 # --- closing ---------------------------------------------------------------------------------------
-def test_at_closing_the_waiting_are_told_and_running_chats_go_on(volunteer, on_duty):
+def test_at_closing_the_waiting_are_told_and_running_chats_go_on(chat_channel, volunteer, on_duty):
     with time_machine.travel(local(2026, 11, 23, 12, 30), tick=False) as clock:
         helper = volunteer()
         on_duty([(helper, 1)])
