@@ -28,7 +28,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from csp.constants import SELF
-from csp.decorators import csp_update
+from csp.decorators import csp_replace
 
 from booking.actors import Actor
 from booking.localtime import TZ
@@ -301,7 +301,7 @@ def take(request):
 
 @login_required
 @xframe_options_sameorigin
-@csp_update({"frame-ancestors": [SELF]})
+@csp_replace({"frame-ancestors": [SELF]})
 def chat_panel(request, contact_id):
     """The chat itself, for the person on duty who has it: the appointment chat's page, framed in
     their desk (same origin only)."""
