@@ -63,7 +63,7 @@ def test_a_volunteer_sends_for_approval_and_a_professional_approves(write_letter
     thread, code = write_letter()
     v = signed_in(volunteer)
     act(v, thread, "take")
-    assert "Send for approval" in page(v.get(f"/staff/letters/{thread.pk}/")).get_text()
+    assert page(v.get(f"/staff/letters/{thread.pk}/")).select_one("button[name=action][value=send]").get_text(strip=True) == "Lähetä hyväksyttäväksi"
     act(v, thread, "send", text="Vapaaehtoisen vastaus.")
     assert Letter.objects.get(author="helpline").state == Letter.State.REVIEW
     assert services.find_by_code(actor=services.Actor.parent("x"), code=code).status == Thread.Status.WAITING
