@@ -3,6 +3,8 @@
 Every limit is **one atomic consume**: the attempt is counted and decided in a single cache
 operation (``add`` then ``incr``; both are atomic in Redis and in the local-memory cache), so
 concurrent attempts cannot all pass a "may this client try?" check before any of them is counted.
+Windows are fixed and numbered by the clock (at most ``limit`` per window; around a window's end a
+client may use the last of one window and the first of the next).
 A code attempt is counted *before* the code is looked up and given back when the code was right, so
 only wrong codes stay counted, as before, but at most ``CODE_ATTEMPTS_LIMIT`` lookups can ever be
 in flight or done per window, however many sockets fire at once.
@@ -76,36 +78,45 @@ def _key(name: str, client: str) -> str:
     return f"limit:{name}:{client or 'unknown'}"
 
 
-def consume(key: str, window: int) -> int:
-    """Count one more attempt under ``key`` and return the count, in one atomic step.
+def _window(key: str, window: int, now: float | None = None) -> tuple[str, float]:
+    """The counter of the current window for ``key``, and when that window ends.
 
-    ``add`` creates the counter with the window as its lifetime (a no-op if it exists), ``incr`` adds
-    one and returns the new value atomically. The window's end is remembered beside it for
-    ``Retry-After``.
+    Windows are fixed and numbered by the clock (``now // window``), so starting a new one needs no
+    reset that concurrent requests could race on: a new window is simply a new counter, and an old
+    one expires on its own. (The clock is the one the code reads, so tests can move it.)
     """
+    now = time.time() if now is None else now
+    index = int(now // window)
+    return f"{key}:{index}", (index + 1) * window
+
+
+def consume(key: str, window: int) -> tuple[int, str, float]:
+    """Count one more attempt under ``key`` in the current window, in one atomic step.
+
+    ``add`` creates the window's counter (a no-op if it exists) and ``incr`` adds one and returns the
+    new value atomically, in Redis and in the local-memory cache alike. Returns the count, the
+    counter's key (to ``give_back``) and when the window ends.
+    """
+    counter, ends = _window(key, window)
     for _ in range(3):
-        if cache.add(key, 0, timeout=window):
-            cache.set(key + ":reset", time.time() + window, timeout=window)
+        cache.add(counter, 0, timeout=window * 2)
         try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr: start a new window
+            return cache.incr(counter), counter, ends
+        except ValueError:  # evicted between add and incr: add again
             continue
-    return cache.incr(key)
+    return cache.incr(counter), counter, ends
 
 
-def give_back(key: str) -> None:
+def give_back(counter: str) -> None:
     try:
-        if cache.decr(key) < 0:
-            cache.set(key, 0, timeout=60)
+        if cache.decr(counter) < 0:
+            cache.set(counter, 0, timeout=60)
     except ValueError:  # the window ended meanwhile: nothing to give back
         pass
 
 
-def _window_left(key: str, window: int) -> int:
-    reset = cache.get(key + ":reset")
-    if reset is None:
-        return window
-    return max(1, math.ceil(reset - time.time()))
+def _seconds_until(moment: float) -> int:
+    return max(1, math.ceil(moment - time.time()))
 
 
 # --- code entry ----------------------------------------------------------------------------------
@@ -124,21 +135,21 @@ def check_code(client: str, lookup: Callable[[], T | None]) -> T | None:
     """Look a code up under the client's code-entry limit; the one way every code is checked.
 
     Counts the attempt first (atomically); refuses with ``RateLimited`` when the client is over the
-    limit or must still wait after its last wrong code; runs ``lookup``; gives the attempt back
-    when the code was right (``lookup`` returned something). Returns what ``lookup`` returned.
+    limit in this window or must still wait after its last wrong code; runs ``lookup``; gives the
+    attempt back when the code was right (``lookup`` returned something), so only wrong codes stay
+    counted. Returns what ``lookup`` returned.
     """
     key = _key("codes", client)
     window = settings.CODE_ATTEMPTS_WINDOW_SECONDS
     wait_until = cache.get(key + ":until", 0)
-    now = time.time()
-    if wait_until > now:
-        raise RateLimited(math.ceil(wait_until - now))
-    count = consume(key, window)
+    if wait_until > time.time():
+        raise RateLimited(_seconds_until(wait_until))
+    count, counter, ends = consume(key, window)
     if count > settings.CODE_ATTEMPTS_LIMIT:
-        raise RateLimited(_window_left(key, window))
+        raise RateLimited(_seconds_until(ends))
     found = lookup()
     if found is not None:
-        give_back(key)
+        give_back(counter)
         return found
     delay = delay_after(count)
     if delay:
@@ -149,9 +160,9 @@ def check_code(client: str, lookup: Callable[[], T | None]) -> T | None:
 def code_retry_after(client: str) -> int:
     """Whole seconds until this client may enter a code again; 0 if it may now (for pages)."""
     key = _key("codes", client)
-    window = settings.CODE_ATTEMPTS_WINDOW_SECONDS
-    if (cache.get(key) or 0) >= settings.CODE_ATTEMPTS_LIMIT:
-        return _window_left(key, window)
+    counter, ends = _window(key, settings.CODE_ATTEMPTS_WINDOW_SECONDS)
+    if (cache.get(counter) or 0) >= settings.CODE_ATTEMPTS_LIMIT:
+        return _seconds_until(ends)
     until = cache.get(key + ":until", 0)
     return max(0, math.ceil(until - time.time()))
 
@@ -163,11 +174,11 @@ def take(name: str, client: str, *, limit: int, window: int) -> str:
     Returns the counter's key, to ``give_back`` when the action did not happen after all (a slot
     that was just taken must not cost the parent one of their bookings).
     """
-    key = _key(name, client)
-    if consume(key, window) > limit:
-        give_back(key)
-        raise RateLimited(_window_left(key, window), what=name)
-    return key
+    count, counter, ends = consume(_key(name, client), window)
+    if count > limit:
+        give_back(counter)
+        raise RateLimited(_seconds_until(ends), what=name)
+    return counter
 
 
 BOOKING_WINDOW_SECONDS = 3600

@@ -99,7 +99,7 @@ def purge_due(*, now: dt.datetime | None = None) -> dict:
     deleted_messages = 0
     with transaction.atomic():
         sessions = list(
-            ChatSession.objects.select_for_update()
+            ChatSession.objects.select_for_update(of=("self",))
             .filter(purged_at__isnull=True)
             .filter(
                 Q(ended_at__lte=cutoff)

@@ -310,7 +310,7 @@ def session_end(*, session: ChatSession, by: str, now: dt.datetime | None = None
     """End the chat: the code dies and the booking counts as held. Safe to call twice."""
     now = now or timezone.now()
     with transaction.atomic():
-        session = ChatSession.objects.select_for_update().select_related("booking").get(pk=session.pk)
+        session = ChatSession.objects.select_for_update(of=("self",)).select_related("booking").get(pk=session.pk)
         if session.ended_at is None:
             session.ended_at = now
             session.ended_by = by

@@ -78,7 +78,8 @@ def test_concurrent_api_requests_for_one_slot_give_one_201_and_clean_409s(servic
     body = {"service": service.slug, "worker": worker.public_id, "start": start.isoformat(), "nickname": "x"}
 
     def post(i):
-        return Client().post("/api/v1/bookings/", body, content_type="application/json").status_code
+        # Twelve parents, each from their own address (one client's own allowance is tested below).
+        return Client(REMOTE_ADDR=f"10.0.0.{i + 1}").post("/api/v1/bookings/", body, content_type="application/json").status_code
 
     barrier = threading.Barrier(12)
     statuses = []
@@ -97,3 +98,32 @@ def test_concurrent_api_requests_for_one_slot_give_one_201_and_clean_409s(servic
         t.join()
     assert sorted(statuses) == [201] + [409] * 11
     assert Booking.objects.filter(worker=worker, start=start + dt.timedelta(0)).count() == 1
+
+
+def test_one_client_racing_itself_gets_at_most_its_allowance(service, worker, add_availability, settings):
+    """The booking allowance is one atomic consume: twelve requests of one client at the same moment,
+    for twelve different times, book at most BOOKINGS_PER_CLIENT_PER_HOUR; the rest get 429."""
+    from django.test import Client
+
+    add_availability(worker, service, 1, "08:00", "20:00")
+    settings.BOOKINGS_PER_CLIENT_PER_HOUR = 3
+    day = next_monday(8, plus_days=1)
+    starts = [day + dt.timedelta(hours=h) for h in range(12)]
+    barrier = threading.Barrier(12)
+    statuses = []
+
+    def run(i):
+        barrier.wait()
+        try:
+            body = {"service": service.slug, "worker": worker.public_id, "start": starts[i].isoformat(), "nickname": "x"}
+            statuses.append(Client().post("/api/v1/bookings/", body, content_type="application/json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(201) <= 3 and set(statuses) <= {201, 409, 429}, statuses
+    assert Booking.objects.filter(worker=worker).count() == statuses.count(201)

@@ -372,7 +372,7 @@ def test_calendar_links_carry_no_booking_id_and_die_with_the_booking(client, ser
         decoded = ""
     assert decoded.strip('"') != str(booking.pk), "the link carries the booking id in plain base64"
     assert client.get(link).status_code == 200
-    client.post("/booking/", {"code": code, "action": "cancel"})
+    client.post("/booking/", {"code": code, "action": "cancel_confirmed"})  # the page asks first ("cancel")
     assert Booking.objects.get().status == Booking.Status.CANCELLED
     assert client.get(link).status_code == 404, "a cancelled booking's calendar link keeps working"
 
