@@ -243,3 +243,22 @@ def test_the_team_calendar_has_a_day_list_per_worker(client, service, worker, ma
     monday = days[0].get_text(" ")
     assert "11.00" in monday and service.title in monday
     assert days[0].select_one("a[href^='/staff/booking/']") is not None
+
+
+# --- the new words in every language -------------------------------------------------------------------
+NEW_STRINGS = [
+    "Blocked", "Unblock", "The time is free again.", "Move to this time", "Hand over to this worker",
+    "Hand over the appointments", "Hand over to a colleague who is free at the same time", "Choose a time",
+    "Back to the calendar", "This worker has no other free time to move to.",
+    "This is not a free time of the worker. Please choose a time from the list.",
+    "This colleague is no longer free at this time. Please choose another.",
+]
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_the_new_staff_words_are_translated(language):
+    from django.utils import translation
+
+    with translation.override(language):
+        untranslated = [s for s in NEW_STRINGS if translation.gettext(s) == s]
+    assert not untranslated
