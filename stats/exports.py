@@ -93,6 +93,32 @@ def report_rows(report: Report, *, hide_small: bool = False) -> list[list[str]]:
     ):
         for row in table:
             rows.append([section, row.label, "", total, count(row.count)])
+    # The channels side by side (channel-generic: every channel of stats.models.Channel): contacts by
+    # month, then each table again per channel, in sections named "<table> – <channel>", after the
+    # totals above (so a reader of the totals finds them where they always were).
+    by_channel = _("Contacts by channel")
+    for m in report.contacts_by_month:
+        for channel, n in zip(report.channels, m["counts"]):
+            rows.append([by_channel, channel["label"], "", f"{m['month']:%Y-%m}", count(n)])
+    for channel in report.channels:
+        rows.append([by_channel, channel["label"], "", total, count(channel["contacts"])])
+    rows.append([by_channel, total, "", total, count(report.contacts_total)])
+    for index, channel in enumerate(report.channels):
+        for about, block in report.topics.items():
+            section = f"{topic_sections.get(about, block['label'])} – {channel['label']}"
+            for row in block["rows"]:
+                rows.append([section, row.label, "", total, count(row.by_channel[index])])
+                for child in row.children:
+                    rows.append([section, row.label, child.label, total, count(child.by_channel[index])])
+        for heading, table in (
+            (_("Child's age group"), report.age_groups),
+            (_("Who contacted"), report.contacted_by),
+            (_("Professional help"), report.help_rows),
+            (_("Was the conversation helpful?"), report.feedback_helpful),
+            (_("Would you recommend it?"), report.feedback_recommend),
+        ):
+            for row in table:
+                rows.append([f"{heading} – {channel['label']}", row.label, "", total, count(row.by_channel[index])])
     return [[neutralise(cell) for cell in row] for row in rows]
 
 

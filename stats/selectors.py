@@ -15,7 +15,7 @@ from django.utils import timezone
 from booking import localtime
 from booking.models import Booking
 
-from .models import AgeGroup, ContactedBy, ContactRecord, Feedback, Topic
+from .models import AgeGroup, Channel, ContactedBy, ContactRecord, Feedback, Topic
 
 
 def sessions_missing_record(*, worker, limit: int = 50):
@@ -40,6 +40,9 @@ class Row:
     count: int
     share: float = 0.0
     children: list = field(default_factory=list)
+    # The same count per channel, in the order of Report.channels (appointment chat, drop-in chat,
+    # letter service, ...): the report shows the channels side by side and the total beside them.
+    by_channel: list = field(default_factory=list)
 
 
 @dataclass
@@ -55,10 +58,22 @@ class Report:
     help_rows: list
     feedback_helpful: list
     feedback_recommend: list
+    # Every channel of stats.models.Channel, side by side: {"value", "label", "contacts", "by_month"}.
+    # Contacts: held appointments for the appointment chat (as in ``totals``), the statistics records
+    # of held contacts for the other channels (their apps record each contact once).
+    channels: list = field(default_factory=list)
+    contacts_by_month: list = field(default_factory=list)  # {"month", "counts": [per channel], "total"}
+    contacts_total: int = 0
 
 
-def _rows(counter: Counter, choices, total: int) -> list[Row]:
-    return [Row(str(label), counter.get(value, 0), (counter.get(value, 0) / total) if total else 0.0) for value, label in choices]
+def _rows(counter: Counter, choices, total: int, per_channel: list[Counter] | None = None) -> list[Row]:
+    return [
+        Row(
+            str(label), counter.get(value, 0), (counter.get(value, 0) / total) if total else 0.0,
+            by_channel=[c.get(value, 0) for c in per_channel or []],
+        )
+        for value, label in choices
+    ]
 
 
 def report(*, start: dt.date, end: dt.date, service=None) -> Report:
@@ -106,6 +121,11 @@ def report(*, start: dt.date, end: dt.date, service=None) -> Report:
     # A record counts once per sub-topic, and once per main category however many of its
     # sub-topics (or the main category itself) it names: the same topic is never counted twice.
     sub_counts = Counter(dict(held_records.values("topics").annotate(n=Count("pk", distinct=True)).values_list("topics", "n")))
+    channel_values = [value for value, _label in Channel.choices]
+    channel_records = [held_records.filter(channel=value) for value in channel_values]
+    sub_by_channel = [
+        Counter(dict(qs.values("topics").annotate(n=Count("pk", distinct=True)).values_list("topics", "n"))) for qs in channel_records
+    ]
     topics_out = {}
     all_topics = list(Topic.objects.select_related("parent").order_by("ordering", "pk"))
     for about, label in Topic.About.choices:
@@ -113,9 +133,11 @@ def report(*, start: dt.date, end: dt.date, service=None) -> Report:
         rows = []
         for main in mains:
             count = _main_count(held_records, main)
-            row = Row(main.name, count, count / n_held_records if n_held_records else 0.0)
+            row = Row(main.name, count, count / n_held_records if n_held_records else 0.0,
+                      by_channel=[_main_count(qs, main) for qs in channel_records])
             row.children = [
-                Row(sub.name, sub_counts.get(sub.pk, 0), sub_counts.get(sub.pk, 0) / n_held_records if n_held_records else 0.0)
+                Row(sub.name, sub_counts.get(sub.pk, 0), sub_counts.get(sub.pk, 0) / n_held_records if n_held_records else 0.0,
+                    by_channel=[counter.get(sub.pk, 0) for counter in sub_by_channel])
                 for sub in all_topics
                 if sub.parent_id == main.pk
             ]
@@ -134,6 +156,21 @@ def report(*, start: dt.date, end: dt.date, service=None) -> Report:
         Row(_("Professional help was discussed"), help_counter["discussed"], help_counter["discussed"] / n_held_records if n_held_records else 0.0),
         Row(_("Guided to other services"), help_counter["guided"], help_counter["guided"] / n_held_records if n_held_records else 0.0),
     ]
+    # --- the channels side by side (topics are counted per channel where the rows are made) ----
+    age_by_channel = [Counter(qs.values_list("child_age_group", flat=True)) for qs in channel_records]
+    who_by_channel = [Counter(qs.values_list("contacted_by", flat=True)) for qs in channel_records]
+    help_by_channel = []
+    for qs in channel_records:
+        counter = Counter()
+        for discussed, guided in qs.values_list("professional_help_discussed", "guided_to_services"):
+            counter["discussed"] += discussed
+            counter["guided"] += guided
+        help_by_channel.append(counter)
+    help_rows[0].by_channel = [c["discussed"] for c in help_by_channel]
+    help_rows[1].by_channel = [c["guided"] for c in help_by_channel]
+    channels_out, month_counts = _channel_contacts(per_month=per_month, records=held_records, values=channel_values)
+    fb_by_channel = [feedback.filter(channel=value) for value in channel_values]
+
     fb_total = feedback.count()
     return Report(
         start=start,
@@ -142,12 +179,50 @@ def report(*, start: dt.date, end: dt.date, service=None) -> Report:
         totals=totals_out,
         by_month=by_month,
         topics=topics_out,
-        age_groups=_rows(age, AgeGroup.choices, n_held_records),
-        contacted_by=_rows(who, ContactedBy.choices, n_held_records),
+        age_groups=_rows(age, AgeGroup.choices, n_held_records, age_by_channel),
+        contacted_by=_rows(who, ContactedBy.choices, n_held_records, who_by_channel),
         help_rows=help_rows,
-        feedback_helpful=_rows(Counter(feedback.values_list("helpful", flat=True)), Feedback.Helpful.choices, fb_total),
-        feedback_recommend=_rows(Counter(feedback.values_list("recommend", flat=True)), Feedback.Recommend.choices, fb_total),
+        feedback_helpful=_rows(
+            Counter(feedback.values_list("helpful", flat=True)), Feedback.Helpful.choices, fb_total,
+            [Counter(qs.values_list("helpful", flat=True)) for qs in fb_by_channel],
+        ),
+        feedback_recommend=_rows(
+            Counter(feedback.values_list("recommend", flat=True)), Feedback.Recommend.choices, fb_total,
+            [Counter(qs.values_list("recommend", flat=True)) for qs in fb_by_channel],
+        ),
+        channels=channels_out,
+        contacts_by_month=month_counts,
+        contacts_total=sum(c["contacts"] for c in channels_out),
     )
+
+
+def _channel_contacts(*, per_month, records, values) -> tuple[list, list]:
+    """Contacts per channel and month: held appointments for the appointment chat, held records for
+    every other channel (each recorded once per contact by its own app)."""
+    months = list(per_month)
+    by_channel_month: dict[str, Counter] = {value: Counter() for value in values}
+    for month, bucket in per_month.items():
+        by_channel_month[Channel.APPOINTMENT_CHAT][month] = bucket["completed"]
+    for channel, month, n in records.exclude(channel=Channel.APPOINTMENT_CHAT).values("channel", "month").annotate(
+        n=Count("pk")
+    ).values_list("channel", "month", "n"):
+        if channel in by_channel_month:
+            by_channel_month[channel][month] += n
+    labels = dict(Channel.choices)
+    channels = [
+        {
+            "value": value,
+            "label": str(labels[value]),
+            "contacts": sum(by_channel_month[value].values()),
+            "by_month": [by_channel_month[value][m] for m in months],
+        }
+        for value in values
+    ]
+    month_counts = [
+        {"month": m, "counts": [by_channel_month[v][m] for v in values], "total": sum(by_channel_month[v][m] for v in values)}
+        for m in months
+    ]
+    return channels, month_counts
 
 
 def _main_count(records, main: Topic) -> int:
