@@ -410,7 +410,7 @@ def known_requests(world: World) -> dict[str, list[Req]]:
     return {
         "bookings_create": [create(start) for start in ends],
         "slots": [Req("slots", "GET", f"/api/v1/services/{slug}/slots/", q) for q in ("from=9999-12-31&to=9999-12-31", "from=0001-01-01")]
-        + [Req("slots", "GET", "/api/v1/services/nope/slots/")],
+        + [Req("slots", "GET", "/api/v1/services/nope/slots/"), Req("slots", "GET", f"/api/v1/services/{slug}/slots/", "worker=%00")],
         "wrong_method": [Req("wrong_method", "POST", "/api/v1/services/"), Req("wrong_method", "GET", "/api/v1/bookings/")],
         "not_found": [Req("not_found", "GET", "/api/v1/nope")],
         "week": [Req("week", "GET", f"/book/{slug}/", f"week={d}") for d in ("9999-12-31", "0001-01-01")],
