@@ -207,3 +207,16 @@ def test_pages_in_finnish_swedish_and_english(language, words, answered):
         body = client.get(path).content.decode()
         untranslated = [s for s in ("Your letter has been answered", "Print or save the answer", "Privacy of the letter service") if s in body]
         assert language == "en" or not untranslated, (language, path, untranslated)
+
+
+def test_the_quick_exit_deletes_the_just_written_letters_code_and_the_open_letter(write_letter):
+    parent = Client()
+    write(parent)
+    code = code_from(parent.get("/letters/sent/"))
+    open_with_code(parent, code)
+    response = parent.post("/quick-exit/", HTTP_SEC_FETCH_SITE="same-origin")
+    assert response.status_code == 204
+    cookie = response.cookies["letter_sent"]
+    assert cookie.value == "" and cookie["path"] == "/letters/sent/" and cookie["max-age"] == 0
+    assert code not in parent.get("/letters/sent/").content.decode()
+    assert "Lapsi ei nuku" not in parent.get("/letters/read/").content.decode()  # the session is gone too
