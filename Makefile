@@ -27,6 +27,9 @@ migrate: venv
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The demo lets a newcomer try the drop-in chat at any hour: open around the clock (demo only;
+# `make run DROPIN_ALWAYS_OPEN=0` for the real opening hours).
+run: export DROPIN_ALWAYS_OPEN ?= 1
 run: venv messages seed
 	@echo ""
 	@echo "  Appointment chat running at  http://$(HOST):$(PORT)/"
@@ -38,6 +41,9 @@ run: venv messages seed
 	@echo "  Two-factor code for the demo logins: run 'make totp' in another terminal"
 	@echo "    (or add the TOTP secret MLLDEMOMLLDEMOMLLDEMOMLLDEMO2345 to an authenticator app)"
 	@echo "  To try the chat now, use the demo code printed above under 'Try the chat now'."
+	@echo "  Drop-in chat (open around the clock in the demo, DROPIN_ALWAYS_OPEN=$(DROPIN_ALWAYS_OPEN)): a parent starts at"
+	@echo "    http://$(HOST):$(PORT)/dropin/ ; volunteers aino@demo.mll.fi (also eero@) sign in, press 'I am here'"
+	@echo "    and 'Take the next parent'; the coordinator's duty room is at /staff/dropin/room/"
 	@echo ""
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 

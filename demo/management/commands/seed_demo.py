@@ -18,6 +18,7 @@ from booking.models import Availability, Booking, Service
 from config.keys import is_production
 from staff.models import User
 
+from ...dropin import create_dropin_demo
 from ...history import create_history
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -120,6 +121,7 @@ class Command(BaseCommand):
         self._seed_young_people()
         _staff("koordinaattori@demo.mll.fi", "Koordinaattori", User.Role.COORDINATOR)
         _staff("admin@demo.mll.fi", "Ylläpito", User.Role.ADMIN)
+        create_dropin_demo(password=DEMO_PASSWORD, stdout=self.stdout)  # volunteers, duty shifts (demo/dropin.py)
         from allauth.mfa.models import Authenticator
         from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
         from allauth.mfa.totp.internal.auth import TOTP
