@@ -13,3 +13,11 @@ class LettersConfig(AppConfig):
         from .views import SENT_COOKIE, SENT_COOKIE_PATH
 
         extensions.register_quick_exit_cookie(SENT_COOKIE, SENT_COOKIE_PATH)
+        # The public status of the letter channel says within how many days letters are answered.
+        extensions.register_channel_fields("letter", status_fields)
+
+
+def status_fields(*, now):
+    from django.conf import settings
+
+    return {"answer_days": settings.LETTER_ANSWER_DAYS}

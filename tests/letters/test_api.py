@@ -180,3 +180,13 @@ def test_api_conventions(api):
     assert foreign.status_code == 403 and not Thread.objects.exists()
     missing = api.get("/api/v1/letters/nope")
     assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+
+
+def test_the_public_status_says_within_how_many_days_letters_are_answered(api, settings):
+    from django.core.cache import cache
+
+    settings.LETTER_ANSWER_DAYS = 5
+    cache.clear()
+    channels = api.get("/api/v1/status/").json()["channels"]
+    letter = next(c for c in channels if c["kind"] == "letter")
+    assert letter["always_open"] is True and letter["answer_days"] == 5
