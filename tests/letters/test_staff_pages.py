@@ -185,3 +185,13 @@ def test_an_empty_answer_is_a_field_error(write_letter, letter_worker):
 def test_the_staff_navigation_links_the_inbox(letter_worker):
     html = page(signed_in(letter_worker).get("/staff/letters/"))
     assert html.select_one("nav.staff-nav a[href='/staff/letters/']")
+
+
+@pytest.mark.parametrize("language, heading, take", [("fi", "Kirjeet", "Ota"), ("sv", "Brev", "Ta"), ("en", "Letters", "Take")])
+def test_the_inbox_in_finnish_swedish_and_english(write_letter, letter_worker, language, heading, take):
+    write_letter()
+    client = signed_in(letter_worker)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    html = page(client.get("/staff/letters/"))
+    assert html.select_one("main h1").get_text(strip=True) == heading
+    assert html.select_one("table.letter-table button").get_text(" ", strip=True).startswith(take)
