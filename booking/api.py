@@ -173,7 +173,7 @@ def slots(request, slug):
         errors["to"] = [f"At most {MAX_RANGE_DAYS} days at a time."]
     worker = None
     if request.GET.get("worker"):
-        worker = selectors.bookable_workers(service).filter(public_id=request.GET["worker"]).first()
+        worker = selectors.bookable_worker(service, request.GET["worker"])
         if worker is None:
             errors["worker"] = ["Unknown worker."]
     if errors:

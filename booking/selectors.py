@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -253,6 +254,17 @@ def nearest_free_slots(*, service: Service, around: dt.datetime, worker=None, co
 def bookable_workers(service: Service):
     """The workers a parent may choose for ``service``: active and known by a pseudonym."""
     return service.workers.filter(is_active=True).exclude(pseudonym="").order_by("pseudonym")
+
+
+def bookable_worker(service: Service, public_id) -> object | None:
+    """The worker with this public id among ``bookable_workers``; None for anything else. A value
+    that cannot be a public id (a NUL byte, say, which PostgreSQL refuses) never reaches a query."""
+    if not isinstance(public_id, str) or not _PUBLIC_ID.fullmatch(public_id):
+        return None
+    return bookable_workers(service).filter(public_id=public_id).first()
+
+
+_PUBLIC_ID = re.compile(r"[0-9a-f]{1,16}")
 
 
 def booking_by_code(code: str) -> Booking | None:

@@ -327,8 +327,9 @@ def _book_one(*, actor, service, worker, start, nickname, topic, follow_up_of, r
 
 
 def _refusal(*, service: Service, start: dt.datetime, worker) -> BookingError:
-    """'Taken' if someone holds that time, else 'not available'; with the nearest free times."""
-    holders = Booking.objects.filter(status__in=Booking.HOLDING, start__lt=start + dt.timedelta(minutes=service.slot_minutes), end__gt=start)
+    """'Taken' if someone booked that very time (a race for one slot), else 'not available' (a time
+    off the calendar's grid, outside the hours, too soon); with the nearest free times."""
+    holders = Booking.objects.filter(status__in=Booking.HOLDING, start=start)
     if worker is not None:
         holders = holders.filter(worker=worker)
     else:

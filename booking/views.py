@@ -93,7 +93,7 @@ def confirm(request, slug):
         start = localtime.parse_instant(source.get("start", ""))
     except localtime.TimeInputError:
         return _bad_input(request, _("Please choose a time from the calendar."))
-    worker = selectors.bookable_workers(service).filter(public_id=source.get("worker") or "-").first()
+    worker = selectors.bookable_worker(service, source.get("worker"))
     form = BookingForm(service=service)
     error = None
     alternatives = []

@@ -28,6 +28,9 @@ from .models import Message
 from .services import ChatError
 
 MAX_FRAME_BYTES = 16 * 1024
+# What one history frame may carry: well under the 64 KiB WebSocket messages daphne is run with
+# (Procfile --websocket-max-message-size), with room for the frame around the messages.
+HISTORY_FRAME_BYTES = 48 * 1024
 logger = logging.getLogger(__name__)
 
 
@@ -155,7 +158,22 @@ class ChatSocket(DatabaseHopOnDemand, AsyncWebsocketConsumer):
 
     async def send_history(self, after: int | None) -> None:
         history = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
-        await self.send_json({"type": "history", "messages": [m.as_frame() for m in history]})
+        await self.send_messages(history)
+
+    async def send_messages(self, messages) -> None:
+        """Messages as ``history`` frames, oldest first: one frame, or several when one would pass
+        HISTORY_FRAME_BYTES (a long chat's history is larger than what a WebSocket frame may carry;
+        docs/protocol.md, "Long histories"). An empty history is still one (empty) frame."""
+        chunk, size = [], 0
+        for message in messages:
+            frame = message.as_frame()
+            length = len(json.dumps(frame, ensure_ascii=False).encode())
+            if chunk and size + length > HISTORY_FRAME_BYTES:
+                await self.send_json({"type": "history", "messages": chunk})
+                chunk, size = [], 0
+            chunk.append(frame)
+            size += length + 1
+        await self.send_json({"type": "history", "messages": chunk})
 
     async def announce_presence(self) -> None:
         await self.channel_layer.group_send(
@@ -200,7 +218,7 @@ class ChatSocket(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         if not self.throttle.allow():
             raise ChatError("slow_down")
         missed = await database_sync_to_async(services.messages_after)(session=self.session, after=after)
-        await self.send_json({"type": "history", "messages": [m.as_frame() for m in missed]})
+        await self.send_messages(missed)
 
     async def on_ping(self, frame):
         await self.send_json({"type": "pong"})
