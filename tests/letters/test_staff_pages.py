@@ -195,3 +195,25 @@ def test_the_inbox_in_finnish_swedish_and_english(write_letter, letter_worker, l
     html = page(client.get("/staff/letters/"))
     assert html.select_one("main h1").get_text(strip=True) == heading
     assert html.select_one("table.letter-table button").get_text(" ", strip=True).startswith(take)
+
+
+def test_the_inbox_takes_the_same_number_of_queries_for_3_or_30_letters(write_letter, letter_worker, coordinator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n):
+        Thread.objects.all().delete()
+        for i in range(n):
+            thread, _ = write_letter(text=f"kirje {i}")
+            if i % 2:
+                services.take(actor=staff_actor(letter_worker), thread=thread)
+                services.draft_save(actor=staff_actor(letter_worker), thread=thread, text="luonnos")
+        counts = []
+        for who, view in [(letter_worker, "open"), (letter_worker, "mine"), (coordinator, "all")]:
+            client = signed_in(who)
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(f"/staff/letters/?view={view}").status_code == 200
+            counts.append(len(ctx.captured_queries))
+        return counts
+
+    assert queries(3) == queries(30)
