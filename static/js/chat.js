@@ -113,7 +113,7 @@
 
   function setState(state) {
     var open = state === "open";
-    waiting.hidden = state !== "waiting";
+    if (waiting) waiting.hidden = state !== "waiting";  // (the helper's drop-in page has no waiting room)
     log.hidden = state === "waiting" && !log.children.length;
     composer.hidden = !open;
     endBtn.hidden = !open;
