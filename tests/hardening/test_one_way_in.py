@@ -80,7 +80,7 @@ async def join_parent(code):
 
 
 async def join_worker(user, booking_id):
-    store = await database_sync_to_async(signed_in_session)(user)
+    store = await database_sync_to_async(mfa_session)(user)
     comm = await socket(f"sessionid={store.session_key}".encode())
     await comm.send_json_to({"type": "join", "booking": booking_id})
     await until(comm, "joined")
