@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -208,11 +208,16 @@ def _coordinator_actor(request) -> Actor:
     return actor
 
 
-def _back(request, fallback: str) -> str:
+def _back(request, fallback: str) -> HttpResponseRedirect:
+    """Back to the page the form was on: a path on this site only (never another site, and never a
+    bare word that ``redirect`` would take for a view name)."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
+    if (
+        target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(fallback)
 
 
 def _contact_or_404(contact_id) -> Contact:
@@ -336,7 +341,7 @@ def side(request, contact_id):
             messages.error(request, exc.message)
     else:
         messages.error(request, _("The message is empty."))
-    return redirect(_back(request, reverse("dropin:desk")))
+    return _back(request, reverse("dropin:desk"))
 
 
 @login_required
@@ -350,7 +355,7 @@ def support(request, contact_id):
         if exc.code == "forbidden":
             raise PermissionDenied from None
         messages.error(request, exc.message)
-    return redirect(_back(request, reverse("dropin:desk")))
+    return _back(request, reverse("dropin:desk"))
 
 
 @login_required
