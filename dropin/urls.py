@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "dropin"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("dropin/rejoin/", views.rejoin, name="rejoin"),
     path("dropin/leave/", views.leave, name="leave"),
     path("dropin/feedback/", views.feedback, name="feedback"),
+    # The JSON API (docs/api.md, "Drop-in chat").
+    path("api/v1/dropin/", api.enter, name="api-enter"),
+    path("api/v1/dropin/lookup", api.lookup, name="api-lookup"),
+    path("api/v1/dropin/leave", api.leave, name="api-leave"),
     # Staff pages: under /staff/, so two-factor and the staff middleware apply.
     path("staff/dropin/", views.desk, name="desk"),
     path("staff/dropin/state/", views.desk_state, name="desk-state"),

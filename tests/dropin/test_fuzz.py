@@ -245,3 +245,28 @@ def test_drop_in_pages_never_answer_5xx(fuzz_duty):
         case()
     finally:
         logging.getLogger("django.request").disabled = False
+
+
+@pytest.mark.django_db
+def test_drop_in_api_never_answers_5xx_and_always_json(always_open):
+    logging.getLogger("django.request").disabled = True
+    client = Client()
+    (_contact, code), = enter(1, client="api")
+    try:
+        @hset(EXAMPLES * 2)
+        @given(
+            path=st.sampled_from(["/api/v1/dropin/", "/api/v1/dropin/lookup", "/api/v1/dropin/leave"]),
+            body=st.one_of(
+                st.fixed_dictionaries({}, optional={"nickname": VALUES, "topic": VALUES, "audience": VALUES, "code": st.one_of(VALUES, st.just(code))}),
+                VALUES,
+            ),
+        )
+        def case(path, body):
+            cache.clear()
+            response = client.post(path, json.dumps(body, ensure_ascii=True), content_type="application/json")
+            assert response.status_code < 500, (path, body, response.status_code)
+            assert response["Content-Type"].startswith("application/json")
+
+        case()
+    finally:
+        logging.getLogger("django.request").disabled = False

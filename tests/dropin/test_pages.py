@@ -227,3 +227,35 @@ def test_the_coordinator_plans_a_shift(chat_channel, client, volunteer, coordina
         assert bad.status_code == 400 and shift.members.get().capacity == 2
         assert client.get(f"/staff/dropin/shifts/{monday + 60}/").status_code == 404  # not an opening
         assert client.get("/staff/dropin/shifts/99999999999999/").status_code == 404
+
+
+# --- the JSON API ----------------------------------------------------------------------------------------
+def test_the_api_enters_looks_up_and_leaves(always_open, client):
+    post = lambda path, body: client.post(path, body, content_type="application/json")  # noqa: E731
+    entered = post("/api/v1/dropin/", {"nickname": "Äiti", "audience": "adult"})
+    assert entered.status_code == 201 and entered["Cache-Control"] == "no-store"
+    body = entered.json()
+    assert body["status"] == "waiting" and body["position"] == 1 and body["socket"] == "/ws/dropin/" and codes.normalize(body["code"])
+    second = post("/api/v1/dropin/", {}).json()
+    assert post("/api/v1/dropin/lookup", {"code": second["code"]}).json()["position"] == 2
+    left = post("/api/v1/dropin/leave", {"code": body["code"]})
+    assert left.status_code == 200 and left.json()["status"] == "ended"
+    assert post("/api/v1/dropin/lookup", {"code": second["code"]}).json()["position"] == 1
+    assert post("/api/v1/dropin/lookup", {"code": body["code"]}).status_code == 409  # the code died with it
+    assert post("/api/v1/dropin/lookup", {"code": "ABCD-EFGH-JKMN"}).status_code == 404
+    bad = post("/api/v1/dropin/", {"nickname": 5, "topic": "x"})
+    assert bad.status_code == 400 and "nickname" in bad.json()["error"]["fields"]
+    assert post("/api/v1/dropin/", {"audience": "nobody"}).json()["error"]["fields"] == {"audience": [mock_any()]}
+    assert client.get("/api/v1/dropin/").status_code == 405
+    assert client.post("/api/v1/dropin/", "x=1", content_type="application/x-www-form-urlencoded").status_code == 415
+
+
+def test_the_api_says_when_closed(chat_channel, client):
+    with time_machine.travel(local(2026, 11, 25, 11), tick=False):
+        refused = client.post("/api/v1/dropin/", {}, content_type="application/json")
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "closed"
+
+
+class mock_any:  # noqa: N801
+    def __eq__(self, other):
+        return True
