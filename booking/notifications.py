@@ -54,9 +54,10 @@ def _send_reminder(booking: Booking) -> None:
         subject = _("Reminder: your appointment chat %(day)s at %(time)s") % {"day": local.strftime("%d.%m."), "time": formats.time_format(local)}
         body = _(
             "Hello,\n\nthis is a reminder of your appointment chat (%(service)s) on %(day)s at %(time)s.\n"
-            "Join at %(url)s with the code you got when you booked. You can come in 10 minutes before.\n\n"
+            "Join at %(url)s with the code you got when you booked. You can come in %(minutes)s minutes before.\n\n"
             "This address has now been deleted from our system.\n\nMLL"
-        ) % {"service": booking.service.name, "day": local.strftime("%d.%m.%Y"), "time": formats.time_format(local), "url": join_url}
+        ) % {"service": booking.service.name, "day": local.strftime("%d.%m.%Y"), "time": formats.time_format(local), "url": join_url,
+             "minutes": settings.JOIN_EARLY_MINUTES}
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.reminder_email])
 
 

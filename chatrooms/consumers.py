@@ -355,7 +355,19 @@ class ChatConsumer(ChatSocket):
         if self.role != Message.Role.PARENT:
             raise ChatError("forbidden")
         slots = await database_sync_to_async(booking_services.followup_slots)(booking=self.booking)
-        await self.send_json({"type": "followup_slots", "slots": [s.as_json() for s in slots]})
+        # The nearest ones that fit one frame (a worker with long hours over a long horizon has
+        # hundreds): a parent chooses among the first weeks anyway.
+        chosen, size = [], 0
+        for slot in slots:
+            item = slot.as_json()
+            size += len(json.dumps(item, ensure_ascii=False).encode()) + 1
+            if size > HISTORY_FRAME_BYTES:
+                break
+            chosen.append(item)
+        answer = {"type": "followup_slots", "slots": chosen}
+        if len(chosen) < len(slots):
+            answer["more"] = True
+        await self.send_json(answer)
 
     async def on_followup_book(self, frame):
         if self.role != Message.Role.PARENT:

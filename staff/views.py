@@ -8,6 +8,7 @@ bar go through booking.localtime, so no date at the ends of the calendar reaches
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -93,8 +94,8 @@ def chat(request, booking_id):
         opens = timezone.localtime(booking.chat_opens)
         messages.info(
             request,
-            _("The chat of this appointment opens on %(day)s at %(time)s, ten minutes before it starts.")
-            % {"day": formats.date_format(opens, "D j.n."), "time": formats.time_format(opens, "H.i")},
+            _("The chat of this appointment opens on %(day)s at %(time)s, %(minutes)s minutes before it starts.")
+            % {"day": formats.date_format(opens, "D j.n."), "time": formats.time_format(opens, "H.i"), "minutes": settings.JOIN_EARLY_MINUTES},
         )
         return redirect("staff:dashboard")
     replies = SavedReply.objects.filter(Q(owner=request.user) | Q(owner__isnull=True))
