@@ -7,7 +7,7 @@ from .actors import Actor
 from .models import Availability, AvailabilityException, Booking, ClosedDay, Service
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
     """Read in the admin, changed elsewhere: these rows have rules (conflicts with booked
     appointments, who may cancel), and the rules live in the services the staff pages call."""
 
@@ -21,20 +21,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class AvailabilityInline(admin.TabularInline):
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
+
+
+class AvailabilityInline(ReadOnly, admin.TabularInline):
+    """Shown, not edited, here: availability is changed on the staff pages (Availability), where a
+    change that would leave a booked appointment uncovered asks first (staff/services.py)."""
+
     model = Availability
     extra = 0
     fields = ("worker", "weekday", "start_time", "end_time", "valid_from", "valid_until")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Service)

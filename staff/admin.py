@@ -2,29 +2,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Availability
+from booking import admin as booking_admin
 
 from . import audit
 from .models import AuditEntry, User
 
 
-class AvailabilityInline(admin.TabularInline):
-    """Shown, not edited, here: availability is changed on the staff pages (Availability), where a
-    change that would leave a booked appointment uncovered asks first (staff/services.py)."""
-
-    model = Availability
-    extra = 0
+class AvailabilityInline(booking_admin.AvailabilityInline):
     fields = ("service", "weekday", "start_time", "end_time", "valid_from", "valid_until")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)
