@@ -406,7 +406,8 @@ def booking_cancel(*, actor: Actor, booking: Booking, message: str = "", reason:
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
         booking.cancelled_by_staff = not actor.is_parent
-        booking.cancel_message = _staff_message(message) if not actor.is_parent else ""
+        if not actor.is_parent:  # a parent's own cancel keeps what staff last said
+            booking.cancel_message = _staff_message(message)
         booking.reminder_email = ""
         booking.calendar_token = ""
         booking.save(
