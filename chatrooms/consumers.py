@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 
+from autobahn.exception import Disconnected  # daphne's WebSocket protocol: sending on a closed socket
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -85,6 +86,16 @@ class DatabaseHopOnDemand:
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+
+async def send_or_drop(consumer, content) -> None:
+    """Send a frame; if the other end has just closed (a group event still on its way when the
+    browser left), drop it. Without this the consumer died on the send, its ``disconnect`` never ran,
+    and the other side was never told that this one left (bench/dropin_rush.py found it)."""
+    try:
+        await consumer.send(text_data=json.dumps(content, ensure_ascii=False))
+    except Disconnected:
+        pass
 
 
 def chat_group(booking_id: int) -> str:
@@ -262,7 +273,7 @@ class ChatSocket(DatabaseHopOnDemand, AsyncWebsocketConsumer):
 
     # --- helpers --------------------------------------------------------------------------
     async def send_json(self, content):
-        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+        await send_or_drop(self, content)
 
     async def send_error(self, exc: ChatError, ref=None):
         with translation.override(self.language):

@@ -11,7 +11,6 @@ dropin/services.py, send.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -20,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from booking.actors import Actor
-from chatrooms.consumers import ChatSocket, DatabaseHopOnDemand, answer_frames
+from chatrooms.consumers import ChatSocket, DatabaseHopOnDemand, answer_frames, send_or_drop
 from chatrooms.models import Message
 from chatrooms.services import ChatError
 
@@ -29,6 +28,15 @@ from .models import Contact
 from .services import DropinError
 
 logger = logging.getLogger(__name__)
+
+
+async def call(consumer, fn, **kwargs):
+    """Run a service in the database thread; send the news it caused from the event loop."""
+    outbox: list = []
+    result = await database_sync_to_async(events.collecting(fn, outbox))(**kwargs)
+    for group, message in outbox:
+        await consumer.channel_layer.group_send(group, message)
+    return result
 
 
 def _state(contact: Contact) -> str:
@@ -121,12 +129,12 @@ class DropinConsumer(ChatSocket):
             if flag:
                 raise ChatError("forbidden")
             contact = await self._contact()
-            await database_sync_to_async(services.parent_leave)(contact=contact)
+            await call(self, services.parent_leave, contact=contact)
         else:
             if self.revoked:
                 raise DropinError("not_taken")
             contact = await self._contact()
-            await database_sync_to_async(services.contact_end)(contact=contact, by="worker", actor=self.actor, flag=flag)
+            await call(self, services.contact_end, contact=contact, by="worker", actor=self.actor, flag=flag)
 
     async def on_sync(self, frame):
         await super().on_sync(frame)
@@ -227,7 +235,7 @@ class DropinStaffConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         await answer_frames(self, text_data, bytes_data, self.HANDLERS, joined=True)
 
     async def on_take_next(self, frame):
-        contact = await database_sync_to_async(services.take_next)(actor=self.actor)
+        contact = await call(self, services.take_next, actor=self.actor)
         await self.send_json({"type": "taken", "contact": contact.pk, "chat_url": f"/staff/dropin/chat/{contact.pk}/"})
 
     async def _contact(self, frame) -> Contact:
@@ -243,7 +251,7 @@ class DropinStaffConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
 
     async def on_side(self, frame):
         contact = await self._contact(frame)
-        message = await database_sync_to_async(services.side_post)(actor=self.actor, contact=contact, text=frame.get("text"))
+        message = await call(self, services.side_post, actor=self.actor, contact=contact, text=frame.get("text"))
         await self.send_json({"type": "side_ack", "id": message.pk, "client_id": frame.get("client_id") if isinstance(frame.get("client_id"), str) else None})
 
     async def on_support(self, frame):
@@ -251,14 +259,14 @@ class DropinStaffConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         if not isinstance(on, bool):
             raise ChatError("bad_frame")
         contact = await self._contact(frame)
-        await database_sync_to_async(services.support_set)(actor=self.actor, contact=contact, on=on)
+        await call(self, services.support_set, actor=self.actor, contact=contact, on=on)
         await self.send_json({"type": "support", "contact": contact.pk, "on": on})
 
     async def on_present(self, frame):
         present = frame.get("present", True)
         if not isinstance(present, bool):
             raise ChatError("bad_frame")
-        await database_sync_to_async(services.presence_set)(actor=self.actor, present=present)
+        await call(self, services.presence_set, actor=self.actor, present=present)
         await self.send_json({"type": "present", "present": present})
 
     async def on_ping(self, frame):
@@ -280,7 +288,7 @@ class DropinStaffConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         await self.close(code=1012)  # the page reconnects and refetches its state
 
     async def send_json(self, content):
-        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+        await send_or_drop(self, content)
 
     async def send_error(self, exc: ChatError, ref=None):
         with translation.override(self.language):

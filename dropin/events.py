@@ -15,6 +15,7 @@ A notice is best effort: every page also refetches its state when its socket (re
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -33,7 +34,14 @@ def user_group(user_id) -> str:
     return f"dropin.user.{user_id}"
 
 
+_outbox = threading.local()
+
+
 def _send(group: str, message: dict) -> None:
+    collected = getattr(_outbox, "messages", None)
+    if collected is not None:  # a socket called the service: it sends them itself (``collecting``)
+        collected.append((group, message))
+        return
     layer = get_channel_layer()
     if layer is None:
         return
@@ -41,6 +49,23 @@ def _send(group: str, message: dict) -> None:
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # best effort: pages refetch their state on reconnect
         pass
+
+
+def collecting(fn, outbox: list):
+    """``fn`` with the news it causes collected into ``outbox`` instead of sent from the database
+    thread: a consumer calls a service through this (in ``database_sync_to_async``) and then sends
+    the collected messages from its own event loop. Channels runs every consumer's database work in
+    one thread per process; sending from it made every other consumer's database call wait for
+    Redis round trips (bench/dropin_rush.py: "take next" to both sides in the chat)."""
+
+    def run(*args, **kwargs):
+        _outbox.messages = outbox
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _outbox.messages = None
+
+    return run
 
 
 def _after_commit(fn) -> None:
