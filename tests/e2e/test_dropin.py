@@ -152,6 +152,8 @@ def test_a_parent_queues_a_volunteer_takes_them_asks_the_coordinator_ends_and_re
     room.locator("a", has_text="Lue keskustelu").click()
     room.locator(".transcript", has_text="vauva ei nuku").wait_for()
     assert_accessible(room, "reading a chat on a support request")
+    room.goto(f"{site}/staff/dropin/room/hand-over/{Contact.objects.get().pk}/")
+    assert_accessible(room, "hand over a chat")
     room.goto(f"{site}/staff/dropin/shifts/")
     assert_accessible(room, "duty shifts")
     room.locator("main table a").first.click()
@@ -211,6 +213,7 @@ def test_rejoin_with_the_code_after_closing_the_tab(site, new_context, duty):
     back.once("dialog", lambda dialog: dialog.accept())
     back.locator("#leave-queue").click()
     back.locator("#left").wait_for(state="visible")
+    assert_accessible(back, "left the queue")
     assert Contact.objects.get().state == Contact.State.LEFT
 
 
