@@ -594,9 +594,12 @@ def hand_over(*, actor: Actor, contact: Contact, to_user, note: str = "", now: d
         raise DropinError("target_unavailable")
     with transaction.atomic():
         member = _locked_member(shift, to_user.pk)
-        if member is None and to_user.pk == actor.user_id:
-            # The coordinator taking a chat over joins the shift's list, present.
-            member = DutyMember.objects.create(shift=shift, user=to_user, capacity=MAX_CAPACITY, present_since=now)
+        if to_user.pk == actor.user_id:
+            # The coordinator taking a chat over is on duty from now: on the shift's list, present.
+            if member is None:
+                DutyMember.objects.create(shift=shift, user=to_user, capacity=MAX_CAPACITY, present_since=now)
+            elif member.present_since is None:
+                DutyMember.objects.filter(pk=member.pk).update(present_since=now)
             member = _locked_member(shift, to_user.pk)
         if member is None or member.present_since is None:
             raise DropinError("target_unavailable")

@@ -412,3 +412,14 @@ def test_the_purge_deletes_what_people_wrote(at_monday_11, volunteer, on_duty, c
     with pytest.raises(DropinError):
         services.contact_for_code(actor=PARENT, code=code)
     assert retention.purge_due()["contacts"] == 0  # idempotent
+
+
+def test_the_coordinator_taking_over_is_on_duty_from_then_on(at_monday_11, volunteer, on_duty, coordinator):
+    helper = volunteer()
+    shift = on_duty([(helper, 1)])
+    DutyMember.objects.create(shift=shift, user=coordinator, capacity=1)  # on the list, not present
+    enter(1)
+    contact = services.take_next(actor=actor(helper))
+    services.hand_over(actor=actor(coordinator), contact=contact, to_user=coordinator)
+    assert Contact.objects.get(pk=contact.pk).taken_by == coordinator
+    assert DutyMember.objects.get(user=coordinator).present_since is not None
