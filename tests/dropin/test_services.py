@@ -29,7 +29,10 @@ def test_a_parent_enters_with_an_optional_nickname_and_gets_a_code_stored_only_a
     assert contact.session.channel == ChatSession.Channel.DROPIN and contact.session.booking is None
     assert contact.session.opened_at is None  # nobody can write before someone takes the parent
     (anonymous, _), = enter(client="other")
-    assert anonymous.nickname == "" and anonymous.display_name == f"Vanhempi {anonymous.pk}"  # Finnish first
+    from django.utils import translation
+
+    with translation.override("fi"):
+        assert anonymous.nickname == "" and anonymous.display_name == f"Vanhempi {anonymous.pk}"
 
 
 @pytest.mark.parametrize(
