@@ -25,7 +25,8 @@
   var lastId = 0, contigSeq = 0, aheadOfGap = {}, gapTimer = null, slowTimer = null;
   var seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
   var followBooked = false;  // a follow-up was booked from this chat: no second offer (issue 13, item 7)
-  var storeKey = "chat-outbox-" + role + "-" + (root.dataset.booking || "p");
+  // One outbox per chat: the drop-in chat's is kept apart from an appointment chat's in the same tab.
+  var storeKey = "chat-outbox-" + (root.dataset.channel === "dropin" ? "dropin-" : "") + role + "-" + (root.dataset.booking || "p");
 
   try { outbox = JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { outbox = []; }
   function saveOutbox() { try { sessionStorage.setItem(storeKey, JSON.stringify(outbox)); } catch (e) { /* private mode */ } }
