@@ -26,7 +26,7 @@
   var seen = {}, outbox = [], ws = null, retry = 0, joined = false, isEnded = false, typingTimer = null, lastTypingSent = 0;
   var followBooked = false;  // a follow-up was booked from this chat: no second offer (issue 13, item 7)
   // One outbox per chat: the drop-in chat's is kept apart from an appointment chat's in the same tab.
-  var storeKey = "chat-outbox-" + (root.dataset.channel === "dropin" ? "dropin-" : "") + role + "-" + (root.dataset.booking || "p");
+  var storeKey = "chat-outbox-" + (root.dataset.channel === "dropin" ? "dropin-" : "") + role + "-" + (root.dataset.store || root.dataset.booking || "p");
 
   try { outbox = JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { outbox = []; }
   function saveOutbox() { try { sessionStorage.setItem(storeKey, JSON.stringify(outbox)); } catch (e) { /* private mode */ } }
