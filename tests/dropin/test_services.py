@@ -426,3 +426,18 @@ def test_the_coordinator_taking_over_is_on_duty_from_then_on(at_monday_11, volun
     services.hand_over(actor=actor(coordinator), contact=contact, to_user=coordinator)
     assert Contact.objects.get(pk=contact.pk).taken_by == coordinator
     assert DutyMember.objects.get(user=coordinator).present_since is not None
+
+
+def test_the_scheduled_tick_closes_drops_and_purges(chat_channel, volunteer, on_duty, settings):
+    from django.conf import settings as conf
+
+    from dropin import tasks
+
+    assert conf.CELERY_BEAT_SCHEDULE["dropin-tick"]["task"] == "dropin.tasks.tick"
+    with time_machine.travel(local(2026, 11, 23, 12, 40), tick=False) as clock:
+        (waiting, _), = enter(1)
+        clock.move_to(local(2026, 11, 23, 13, 1))
+        assert tasks.tick() == {"closed": 1, "left": 0, "ended": 0, "contacts": 0}
+        clock.move_to(local(2026, 11, 23, 14, 2))
+        assert tasks.tick()["contacts"] == 1
+        assert Contact.objects.get(pk=waiting.pk).code_hash.startswith("purged-")
