@@ -1,6 +1,8 @@
 """hours/extensions.py: how the channel apps add to the public status and the landing page without
 hours importing them. Fields are only added; a failing provider never breaks a page."""
 
+from collections import defaultdict
+
 import pytest
 from django.core.cache import cache
 
@@ -11,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def providers(monkeypatch):
-    monkeypatch.setattr(extensions, "_channel_fields", {k: list(v) for k, v in extensions._channel_fields.items()})
+    monkeypatch.setattr(extensions, "_channel_fields", defaultdict(list, {k: list(v) for k, v in extensions._channel_fields.items()}))
     monkeypatch.setattr(extensions, "_landing_blocks", list(extensions._landing_blocks))
-    monkeypatch.setattr(extensions, "_status_overrides", {k: list(v) for k, v in extensions._status_overrides.items()})
+    monkeypatch.setattr(extensions, "_status_overrides", defaultdict(list, {k: list(v) for k, v in extensions._status_overrides.items()}))
     return extensions
 
 
