@@ -441,3 +441,17 @@ def test_the_scheduled_tick_closes_drops_and_purges(chat_channel, volunteer, on_
         clock.move_to(local(2026, 11, 23, 14, 2))
         assert tasks.tick()["contacts"] == 1
         assert Contact.objects.get(pk=waiting.pk).code_hash.startswith("purged-")
+
+
+def test_end_and_flag_is_the_helpers_and_audited(at_monday_11, volunteer, on_duty):
+    helper = volunteer()
+    on_duty([(helper, 1)])
+    enter(1)
+    contact = services.take_next(actor=actor(helper))
+    with pytest.raises(DropinError):
+        services.contact_end(contact=contact, by="parent", flag=True)
+    services.contact_end(contact=contact, by="worker", actor=actor(helper), flag=True)
+    contact.refresh_from_db()
+    assert contact.flagged and contact.session.flagged and contact.state == Contact.State.ENDED
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.FLAG)
+    assert entry.actor == helper and entry.target_worker == helper
