@@ -1,7 +1,6 @@
 """The drop-in sockets through the real ASGI router: /ws/dropin/ (parent and the person on duty in
 one chat) and /ws/dropin/staff/ (take next, side channel, live notices)."""
 
-
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
