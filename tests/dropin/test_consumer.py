@@ -268,3 +268,18 @@ async def test_take_next_refusals_are_error_frames(world):
     error, _ = await frames_until(desk, "error")
     assert error["code"] == "bad_frame"
     await desk.disconnect()
+
+
+async def test_a_frame_to_a_socket_that_just_closed_is_dropped_not_fatal():
+    """bench/dropin_rush.py: a presence notice reaching a consumer whose browser had just closed
+    raised in daphne's send, and the consumer died without running disconnect (the other side was
+    never told it left)."""
+    from autobahn.exception import Disconnected
+
+    from chatrooms.consumers import send_or_drop
+
+    class Closing:
+        async def send(self, text_data=None):
+            raise Disconnected("Attempt to send on a closed protocol")
+
+    await send_or_drop(Closing(), {"type": "presence", "role": "parent", "online": True})  # no exception
