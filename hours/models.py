@@ -15,7 +15,7 @@ from booking.models import Availability
 class Channel(models.Model):
     class Kind(models.TextChoices):
         PHONE = "phone", _("Phone")
-        CHAT = "chat", _("Chat")
+        CHAT = "chat", _("Drop-in chat")
         APPOINTMENT_CHAT = "appointment_chat", _("Appointment chat")
         LETTER = "letter", _("Letter service")
 

@@ -53,7 +53,7 @@ def test_landing_page_shows_whether_the_phone_and_chat_are_open_now(client):
         soup = page(client)
     items = {i.select_one(".status-name").get_text(strip=True): i for i in soup.select(".channel-status .status-item")}
     assert "Open now, until 13:00" in items["Phone"].get_text()
-    assert "Closed now. Opens tomorrow at 17:00" in items["Chat"].get_text()
+    assert "Closed now. Opens tomorrow at 17:00" in items["Drop-in chat"].get_text()
     assert "Open around the clock" in items["Letter service"].get_text()
 
 

@@ -44,8 +44,8 @@ def test_widget_shows_whether_each_channel_is_open(client, worker, service):
     items = {li.select_one(".status-name").get_text(strip=True): li for li in soup.select(".status-item")}
     assert "is-open" in items["Phone"]["class"]
     assert "Open until 13:00" in items["Phone"].get_text()
-    assert "is-closed" in items["Chat"]["class"]
-    assert "tomorrow at 17:00" in items["Chat"].get_text()
+    assert "is-closed" in items["Drop-in chat"]["class"]
+    assert "tomorrow at 17:00" in items["Drop-in chat"].get_text()
     assert service.name in items
     assert response["Cache-Control"] == "public, max-age=60"
 
@@ -72,4 +72,4 @@ def test_public_pages_show_the_channels_open_or_closed_in_the_footer(client):
         soup = BeautifulSoup(client.get(reverse("booking:privacy"), HTTP_COOKIE="django_language=en").content, "html.parser")
     line = soup.select_one("footer .footer-status").get_text(" ", strip=True)
     assert "Phone : Open until 13:00" in line
-    assert "Chat : Closed. Opens tomorrow at 17:00" in line
+    assert "Drop-in chat : Closed. Opens tomorrow at 17:00" in line
