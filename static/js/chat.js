@@ -236,7 +236,11 @@
     slots.slice(0, 30).forEach(function (s) {
       var li = document.createElement("li"), b = document.createElement("button");
       b.type = "button"; b.className = "slot";
-      b.textContent = when(s.start, {weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
+      // A <time> that static/js/localtime.js annotates with the parent's own clock when it differs.
+      var t = document.createElement("time");
+      t.setAttribute("datetime", s.start); t.setAttribute("data-local-time", "short");
+      t.textContent = when(s.start, {weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
+      b.appendChild(t);
       b.addEventListener("click", function () { send({type: "followup_book", start: s.start}); });
       li.appendChild(b); ul.appendChild(li);
     });
@@ -249,6 +253,7 @@
     $("followup-code").textContent = f.code;
     if (f.ics) $("followup-ics").href = f.ics;
     $("followup-when").textContent = when(f.start, {weekday: "long", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"});
+    $("followup-when").setAttribute("datetime", f.start);
     $("followup-code").focus && $("followup-code").setAttribute("tabindex", "-1");
   }
   var leaveQueue = $("leave-queue");
