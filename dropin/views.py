@@ -371,12 +371,7 @@ def record(request, contact_id):
         return redirect("dropin:desk")
     form = RecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        services.record_save(
-            actor=actor, contact=contact, topics=list(data["child_topics"]) + list(data["adult_topics"]),
-            child_age_group=data["child_age_group"], contacted_by=data["contacted_by"],
-            professional_help_discussed=data["professional_help_discussed"], guided_to_services=data["guided_to_services"],
-        )
+        services.record_save(actor=actor, contact=contact, **form.record_values())
         messages.success(request, _("Statistics saved. Thank you."))
         return redirect("dropin:desk")
     return render(request, "dropin/record.html", {"form": form, "contact": contact})

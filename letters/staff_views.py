@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods
 from booking.actors import Actor
 from chatrooms.models import SavedReply
 from stats.forms import RecordForm
-from stats.models import Topic
 
 from . import services
 from .forms import AnswerForm, AssignForm, ReturnForm
@@ -171,29 +170,9 @@ def record(request, thread_id):
     if not services.can_record(actor, thread):
         raise PermissionDenied
     existing = services.record_of(thread)
-    initial = {}
-    if existing:
-        chosen = list(existing.topics.all())
-        initial = {
-            "child_topics": [t for t in chosen if t.about == Topic.About.CHILD],
-            "adult_topics": [t for t in chosen if t.about == Topic.About.ADULT],
-            "child_age_group": existing.child_age_group,
-            "contacted_by": existing.contacted_by,
-            "professional_help_discussed": existing.professional_help_discussed,
-            "guided_to_services": existing.guided_to_services,
-        }
-    form = RecordForm(request.POST or None, initial=initial)
+    form = RecordForm(request.POST or None, initial=RecordForm.initial_from(existing))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        services.record_save(
-            actor=actor,
-            thread=thread,
-            topics=list(data["child_topics"]) + list(data["adult_topics"]),
-            child_age_group=data["child_age_group"],
-            contacted_by=data["contacted_by"],
-            professional_help_discussed=data["professional_help_discussed"],
-            guided_to_services=data["guided_to_services"],
-        )
+        services.record_save(actor=actor, thread=thread, **form.record_values())
         messages.success(request, _("Statistics saved. Thank you."))
         return redirect(f"{_inbox_url()}?view=mine")
     return render(request, "letters/staff_record.html", {"thread": thread, "form": form, "existing": existing}, status=400 if form.errors else 200)

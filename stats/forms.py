@@ -31,6 +31,32 @@ class RecordForm(forms.Form):
         self.fields["child_topics"].queryset = active.filter(about=Topic.About.CHILD)
         self.fields["adult_topics"].queryset = active.filter(about=Topic.About.ADULT)
 
+    @staticmethod
+    def initial_from(record) -> dict:
+        """The form's initial values from an existing record (or {} for none), for every channel."""
+        if record is None:
+            return {}
+        chosen = list(record.topics.all())
+        return {
+            "child_topics": [t for t in chosen if t.about == Topic.About.CHILD],
+            "adult_topics": [t for t in chosen if t.about == Topic.About.ADULT],
+            "child_age_group": record.child_age_group,
+            "contacted_by": record.contacted_by,
+            "professional_help_discussed": record.professional_help_discussed,
+            "guided_to_services": record.guided_to_services,
+        }
+
+    def record_values(self) -> dict:
+        """The cleaned form as the keyword arguments of the record services."""
+        data = self.cleaned_data
+        return {
+            "topics": list(data["child_topics"]) + list(data["adult_topics"]),
+            "child_age_group": data["child_age_group"],
+            "contacted_by": data["contacted_by"],
+            "professional_help_discussed": data["professional_help_discussed"],
+            "guided_to_services": data["guided_to_services"],
+        }
+
 
 class FeedbackForm(forms.Form):
     helpful = forms.ChoiceField(label=_("Was the conversation helpful?"), choices=Feedback.Helpful.choices, widget=forms.RadioSelect)

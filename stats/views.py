@@ -13,7 +13,7 @@ from booking.models import Booking
 
 from . import charts, selectors, services
 from .forms import FeedbackForm, RecordForm, ReportForm
-from .models import ContactRecord, Topic
+from .models import ContactRecord
 
 
 @login_required
@@ -25,29 +25,9 @@ def record(request, booking_id):
         messages.info(request, _("Statistics are recorded once the appointment has ended."))
         return redirect("staff:dashboard")
     existing = ContactRecord.objects.filter(booking=booking).prefetch_related("topics").first()
-    initial = {}
-    if existing:
-        chosen = list(existing.topics.all())
-        initial = {
-            "child_topics": [t for t in chosen if t.about == Topic.About.CHILD],
-            "adult_topics": [t for t in chosen if t.about == Topic.About.ADULT],
-            "child_age_group": existing.child_age_group,
-            "contacted_by": existing.contacted_by,
-            "professional_help_discussed": existing.professional_help_discussed,
-            "guided_to_services": existing.guided_to_services,
-        }
-    form = RecordForm(request.POST or None, initial=initial)
+    form = RecordForm(request.POST or None, initial=RecordForm.initial_from(existing))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        services.record_save(
-            actor=Actor.from_request(request),
-            booking=booking,
-            topics=list(data["child_topics"]) + list(data["adult_topics"]),
-            child_age_group=data["child_age_group"],
-            contacted_by=data["contacted_by"],
-            professional_help_discussed=data["professional_help_discussed"],
-            guided_to_services=data["guided_to_services"],
-        )
+        services.record_save(actor=Actor.from_request(request), booking=booking, **form.record_values())
         messages.success(request, _("Statistics saved. Thank you."))
         return redirect("stats:missing")
     return render(request, "stats/record.html", {"booking": booking, "form": form, "existing": existing})
