@@ -223,6 +223,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # The embedded default logs that a mail went out, never the address or the text (config/mail.py).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="config.mail.NoticeEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ajanvaraus@localhost")
+# The SMTP server, when EMAIL_BACKEND is Django's SMTP backend (production).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "fi"

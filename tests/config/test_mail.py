@@ -57,3 +57,17 @@ def test_a_reminder_on_the_default_backend_leaves_no_address_code_or_text_in_the
     shown = out.out + out.err + caplog.text
     assert ADDRESS not in shown and code not in shown and "/join/" not in shown
     assert "1 recipient" in shown
+
+
+def test_the_smtp_server_is_read_from_the_environment():
+    """Production mail goes through the SMTP server the environment names (not a hidden default)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, EMAIL_HOST="smtp.example.fi", EMAIL_PORT="587", EMAIL_USE_TLS="1", EMAIL_HOST_USER="mll")
+    probe = "import django; django.setup(); from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_HOST_USER)"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parents[2], env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    assert out[-4:] == ["smtp.example.fi", "587", "True", "mll"]
