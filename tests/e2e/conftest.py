@@ -83,27 +83,6 @@ def live_server_url(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
     log.close()
-    _wait_for_server_sessions_to_end(django_db_blocker)
-
-
-def _wait_for_server_sessions_to_end(django_db_blocker, seconds: float = 10) -> None:
-    """PostgreSQL ends a backend a moment after its client process is gone; the test database is
-    dropped right after this fixture, and a backend still there makes the drop fail."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    deadline = time.monotonic() + seconds
-    with django_db_blocker.unblock():
-        while time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-            time.sleep(0.1)
-        connection.close()
 
 
 @pytest.fixture(scope="session")
