@@ -27,7 +27,9 @@ def test_follow_up_times_in_the_chat_carry_the_parents_own_time(live_server_url,
     meta = page.locator(".chat-meta")
     assert "Suomen aikaa" in meta.inner_text()
     page.wait_for_function("document.querySelector('.chat-meta').innerText.includes('sinun aikaasi')")
-    # The follow-up list, opened by the page when the chat is open; here we ask for it directly.
+    # Joined: the waiting room is shown. The follow-up button appears once the chat is open; here it
+    # is shown by hand and pressed after the join, as a parent would press it.
+    page.wait_for_selector("#waiting", state="visible")
     page.evaluate("document.getElementById('followup-open') && (document.getElementById('followup-open').hidden = false)")
     page.locator("#followup-open").click()
     page.wait_for_selector("#followup-slots time[data-local-time]")
