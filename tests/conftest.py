@@ -207,3 +207,29 @@ PARENT = Actor.parent("test-client")
 def staff_actor(user, *, mfa: bool = True) -> Actor:
     """A signed-in staff member whose session passed (or did not pass) the second factor."""
     return Actor.staff(user, mfa=mfa, client="test-staff-client")
+
+
+# --- a real Celery worker (on Redis, in CI) for the tests of scheduled jobs ------------------------------
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker in this process, taking tasks from the Redis broker (tests marked redis)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    assert app.conf.broker_url.startswith("redis://"), app.conf.broker_url
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as worker:
+        yield worker
+
+
+def wait_for(check, timeout=30):
+    """Poll ``check`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False

@@ -8,7 +8,6 @@ import datetime as dt
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
 
@@ -18,26 +17,11 @@ from booking.tasks import send_reminders
 from chatrooms import services as chat
 from chatrooms.models import Message
 from chatrooms.tasks import close_overdue_sessions, mark_no_shows, purge_chat_content
-from config.celery import app
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
 
-@pytest.fixture
-def celery_worker():
-    assert app.conf.broker_url.startswith("redis://"), app.conf.broker_url
-    app.conf.task_always_eager = False
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as worker:
-        yield worker
-
-
-def wait_for(check, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def booking_at(service, worker, start, **extra):

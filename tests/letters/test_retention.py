@@ -14,7 +14,7 @@ from django.utils import timezone
 from letters import services, tasks
 from letters.models import Letter, Thread
 from stats.models import ContactRecord, Topic
-from tests.conftest import staff_actor
+from tests.conftest import staff_actor, wait_for
 
 from .conftest import PARENT
 
@@ -123,25 +123,6 @@ def test_the_tasks_are_scheduled(settings):
 
 
 # --- on a real Celery worker -------------------------------------------------------------------------------------
-@pytest.fixture
-def celery_worker():
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    assert app.conf.broker_url.startswith("redis://"), app.conf.broker_url
-    app.conf.task_always_eager = False
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as worker:
-        yield worker
-
-
-def wait_for(check, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.redis
