@@ -195,7 +195,7 @@ class ChatSocket(DatabaseHopOnDemand, AsyncWebsocketConsumer):
         if not self.throttle.allow():
             raise ChatError("slow_down")
         await self.may_write()
-        message, created = await database_sync_to_async(services.message_post)(
+        message, created = await services.message_post_grouped(
             session=self.session, role=self.role, text=frame.get("text"), client_id=frame.get("client_id") or ""
         )
         # The ack carries the stored message (added to protocol v1 in 2026-12), so the sender can show

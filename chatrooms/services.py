@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from contextlib import nullcontext
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,7 @@ from booking.models import Booking
 from booking.ratelimit import RateLimited
 from booking.services import clean_text
 
+from .groupcommit import GroupCommit
 from .models import ChatSession, Message
 
 
@@ -216,12 +218,8 @@ def messages_after(*, session: ChatSession, after: int | None = None) -> list[Me
     return list(qs.order_by("pk"))
 
 
-def message_post(*, session: ChatSession, role: str, text, client_id: str = "") -> tuple[Message, bool]:
-    """Store a message before anyone is told of it. Returns (message, created).
-
-    A message resent with the same client_id (after a dropped connection) is stored once and the
-    first copy is returned, so the sender's retry is safe.
-    """
+def message_clean(text, client_id) -> tuple[str, str]:
+    """A message's text and client_id as they are stored, or ChatError (bad_frame, too_long, empty)."""
     if not isinstance(text, str):
         raise ChatError("bad_frame")
     if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
@@ -230,6 +228,16 @@ def message_post(*, session: ChatSession, role: str, text, client_id: str = "") 
     if not text:
         raise ChatError("empty")
     client_id = clean_text(client_id, max_length=64, single_line=True)[:64] if isinstance(client_id, str) else ""
+    return text, client_id
+
+
+def message_post(*, session: ChatSession, role: str, text, client_id: str = "") -> tuple[Message, bool]:
+    """Store a message before anyone is told of it. Returns (message, created).
+
+    A message resent with the same client_id (after a dropped connection) is stored once and the
+    first copy is returned, so the sender's retry is safe.
+    """
+    text, client_id = message_clean(text, client_id)
     now = timezone.now()
     for attempt in range(SEQ_ATTEMPTS):
         try:
@@ -299,6 +307,118 @@ def _insert_if_open(*, session_id: int, role: str, text: str, client_id: str, no
             )
             row = cursor.fetchone()
             return (row[0], row[1])
+
+
+class Post(NamedTuple):
+    """One message to store (messages_post): as the socket received it, not yet cleaned."""
+
+    session: ChatSession
+    role: str
+    text: object
+    client_id: object = ""
+
+
+def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
+    """Store several messages, of one chat or of many, in one statement and one commit (group
+    commit: the chat sockets of a process hand over every message that arrived while the previous
+    batch was being stored; chatrooms/groupcommit.py). Returns, for each post in order, what
+    message_post would have returned, or the ChatError it would have raised.
+
+    The rules are message_post's: a message is stored only while its chat is open, numbered next in
+    its chat without a gap, and a resend (same client_id) is stored once. On PostgreSQL the batch is
+    one statement; the rare post it cannot store as new (a resend, a chat not open, a counter behind)
+    makes the whole statement change nothing, and every post of that batch then goes through
+    message_post one by one, so an odd post never costs another post its place or its number.
+    """
+    results: list[tuple[Message, bool] | ChatError | None] = [None] * len(posts)
+    cleaned = []
+    for i, post in enumerate(posts):
+        try:
+            cleaned.append((i, post, *message_clean(post.text, post.client_id)))
+        except ChatError as exc:
+            results[i] = exc
+    seen: set[tuple[int, str, str]] = set()
+    fast = connection.vendor == "postgresql" and len(cleaned) > 1
+    for _, post, _, client_id in cleaned:
+        key = (post.session.pk, post.role, client_id)
+        if client_id and key in seen:  # the same message twice in one batch: the slow path stores it once
+            fast = False
+        seen.add(key)
+    if fast:
+        now = timezone.now()
+        try:
+            rows = _insert_batch_if_open([(i, post.session.pk, post.role, text, client_id) for i, post, text, client_id in cleaned], now)
+        except (IntegrityError, OperationalError):
+            rows = None  # a resend, a counter behind or a deadlock: nothing was stored; one by one below
+        if rows is not None:
+            for i, post, text, client_id in cleaned:
+                pk, seq = rows[i]
+                results[i] = (
+                    Message(pk=pk, seq=seq, session=post.session, role=post.role, text=text, client_id=client_id, created_at=now),
+                    True,
+                )
+            return results
+    for i, post, text, client_id in cleaned:
+        try:
+            results[i] = message_post(session=post.session, role=post.role, text=text, client_id=client_id)
+        except ChatError as exc:
+            results[i] = exc
+    return results
+
+
+_together = GroupCommit(messages_post)
+
+
+async def message_post_grouped(*, session: ChatSession, role: str, text, client_id: str = "") -> tuple[Message, bool]:
+    """message_post for the chat sockets: the message is stored together with the other messages
+    that this process's sockets received meanwhile (one statement, one commit; group commit in
+    chatrooms/groupcommit.py). Returns when it is stored, as message_post does."""
+    return await _together.submit(Post(session, role, text, client_id))
+
+
+def _insert_batch_if_open(rows: list[tuple[int, int, str, str, str]], now: dt.datetime) -> dict[int, tuple[int, int]] | None:
+    """PostgreSQL: store (ord, session_id, role, text, client_id) rows in one statement (one round
+    trip, one commit), each numbered next in its session, in ``ord`` order within a session. All or
+    nothing: returns {ord: (id, seq)} when every row was stored, or None, having changed nothing,
+    when one of the sessions is not open.
+
+    ``locked`` takes the sessions' row locks in id order before any counter is bumped (it is an
+    init plan, run whole before the UPDATE's first row), so two processes storing batches that share
+    chats cannot deadlock; a waiting lock re-reads the row it waited for (the chat may have ended
+    meanwhile). The counters are bumped only if every session is open, so a refused batch leaves
+    no gap. A unique index refusing a row (a resend) raises IntegrityError; being one statement,
+    that too changes nothing.
+    """
+    qn = connection.ops.quote_name
+    messages, sessions = qn(Message._meta.db_table), qn(ChatSession._meta.db_table)
+    values = ", ".join(["(%s::integer, %s::bigint, %s::text, %s::text, %s::text)"] * len(rows))
+    sql = (
+        f"WITH input (ord, session_id, role, text, client_id) AS (VALUES {values}), "
+        f"wanted AS (SELECT session_id, count(*) AS n FROM input GROUP BY session_id), "
+        f"locked AS (SELECT id FROM {sessions} WHERE id IN (SELECT session_id FROM wanted) "
+        f"AND opened_at IS NOT NULL AND ended_at IS NULL ORDER BY id FOR UPDATE), "
+        f"bumped AS (UPDATE {sessions} s SET last_seq = s.last_seq + w.n FROM wanted w WHERE s.id = w.session_id "
+        f"AND (SELECT count(*) FROM locked) = (SELECT count(*) FROM wanted) RETURNING s.id, s.last_seq - w.n AS base) "
+        f"INSERT INTO {messages} (session_id, seq, role, text, client_id, created_at) "
+        f"SELECT i.session_id, b.base + row_number() OVER (PARTITION BY i.session_id ORDER BY i.ord), "
+        f"i.role, i.text, i.client_id, %s FROM input i JOIN bumped b ON b.id = i.session_id ORDER BY i.ord "
+        f"RETURNING id, session_id, seq"
+    )
+    params = [value for row in rows for value in row] + [connection.ops.adapt_datetimefield_value(now)]
+    with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            stored = cursor.fetchall()
+    if len(stored) != len(rows):
+        return None  # a session was not open: no counter was bumped, nothing was stored
+    # Within a session, seq follows ord (row_number over ord), so the k-th lowest seq is the k-th post.
+    by_session: dict[int, list[tuple[int, int]]] = {}
+    for pk, session_id, seq in sorted(stored, key=lambda row: row[2]):
+        by_session.setdefault(session_id, []).append((pk, seq))
+    result = {}
+    for ord_, session_id, *_ in sorted(rows, key=lambda row: row[0]):
+        result[ord_] = by_session[session_id].pop(0)
+    return result
 
 
 WORKER_ABSENT_MESSAGE = _(
