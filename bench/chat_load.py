@@ -1,14 +1,39 @@
 """Chat under load: N rooms (a parent and a worker socket each) through real daphne processes and
 the channels-redis layer, every socket sending at a steady rate; then the same sockets and rate
-through a bare asyncio `websockets` relay (the floor on this machine).
+through a bare asyncio `websockets` relay (the floor on this machine). The whole is run --runs
+times on the same rooms and servers, so that one figure is never read alone.
 
-    .venv/bin/python bench/chat_load.py [--rooms 500] [--rate 500] [--seconds 20] [--servers 2]
+    .venv/bin/python bench/chat_load.py [--rooms 500] [--rate 500] [--seconds 20] [--drain 5]
+        [--servers 2] [--runs 3] [--skip-floor] [--pin LOADGEN_CPUS:SERVER_CPUS]
 
-Reports sockets held, messages per second, delivery latency p50/p95/p99 (send -> the other side
-receives it), messages lost and duplicated, and our p50 as a multiple of the floor's. Workers sign
-in with a real Django session cookie; parents join with their booking's code. The sockets of one
-room are spread over the servers (parent on one daphne, worker on the next), so every message
-crosses processes through Redis. Uses DATABASE_URL (default ajv_bench) and REDIS_URL (default db 6).
+    e.g. --pin 1:0 runs this process (the load generator) on CPU 1 and the daphne processes and
+    the floor relay on CPU 0; a CPU list may be "0,2" or "0-3". PostgreSQL and Redis are not pinned.
+
+Printed, in order:
+  - what it ran on (bench/sysinfo.py): date (UTC), command line, git commit, CPU model, cores,
+    load average, kernel, Python and package versions, PostgreSQL server_version and
+    synchronous_commit, Redis version, the bench's settings and the pinning;
+  - for each run ("run 1/3"): the load average before and after; sockets held, messages per second,
+    delivery latency p50/p95/p99/max (send -> the other side receives it), messages lost and
+    duplicated, for our servers and for the floor, and our p50 as a multiple of the floor's; and
+    where the CPU went in our servers' send window (from just before the first send to the end of
+    the drain): CPU seconds of each daphne process, of this process (the load generator), of all
+    postgres processes and all redis-server processes of the machine (other users' ones too), the
+    machine's busy and steal shares, and CPU milliseconds per message sent;
+  - a summary: what it ran on again (with the load average after the last run), a markdown table of
+    the runs with their median and worst, a table of the CPU per message, and the verdict.
+
+RESULT PASS only if in every run: all sockets held, 0 lost, 0 duplicated, p99 < 50 ms and (when the
+floor ran) our p50 at most 10x the floor's p50 of the same run; otherwise RESULT FAIL and what
+failed in which run. Exit code 0 on PASS, 1 on FAIL.
+
+Workers sign in with a real Django session cookie; parents join with their booking's code. The
+sockets of one room are spread over the servers (parent on one daphne, worker on the next), so every
+message crosses processes through Redis. Every run joins the same rooms again: the messages of the
+runs before stay in the database (each join gets them as history, which is not counted), and every
+run's messages carry client_ids of their own, as the server stores a client_id once per chat and
+would take a repeated one for a resend. Uses DATABASE_URL (default ajv_bench) and REDIS_URL
+(default db 6).
 """
 
 from __future__ import annotations
@@ -17,16 +42,22 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import random
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, bench_env, django_setup, free_port, pct, start_daphne, stop, wait_port  # noqa: E402
+from bench import sysinfo  # noqa: E402
+from bench.common import ROOT, bench_env, django_setup, free_port, pct, pin_to, start_daphne, stop, wait_port  # noqa: E402
 
 from websockets.asyncio.client import connect  # noqa: E402
+
+P99_LIMIT = 0.050  # seconds
+FLOOR_RATIO_LIMIT = 10  # our p50 at most this many times the floor's
 
 
 class Stats:
@@ -39,7 +70,9 @@ class Stats:
         self.closed = 0
 
 
-async def run_phase(label, urls_for, rooms, rate, seconds, drain, setup_rooms, is_floor=False):
+async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_floor=False, cpu_pids=None):
+    """One phase: connect and join every socket, send for ``seconds``, wait ``drain``, count.
+    ``cpu_pids`` (label -> pids): measure where the CPU goes in the send window (sysinfo)."""
     stats = Stats()
     n_sockets = 2 * len(rooms)
     interval = n_sockets / rate
@@ -65,12 +98,20 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, setup_rooms, i
                 else:
                     conns[(r, role)] = x
     connect_s = time.monotonic() - t_connect
-    start = time.monotonic() + 1.0
+    await asyncio.sleep(1.0)  # the joins' presence notices settle
+    # The CPU window opens here, just before the first send (reading /proc takes a few ms: the
+    # sending is timed from after it).
+    cpu_before = sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")) if cpu_pids else None
+    t_window = start = time.monotonic()
     end = start + seconds
-    senders = [asyncio.create_task(send_loop(stats, r, role, conns[(r, role)][0], start, end, interval, is_floor))
+    senders = [asyncio.create_task(send_loop(stats, r, role, conns[(r, role)][0], start, end, interval, is_floor, run))
                for (r, role) in conns if isinstance(conns[(r, role)], tuple) and len(conns[(r, role)]) == 2]
     await asyncio.gather(*senders)
     await asyncio.sleep(drain)
+    cpu = None
+    if cpu_pids:
+        cpu = sysinfo.cpu_used(cpu_before, sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")))
+        cpu["window"] = time.monotonic() - t_window
     held = sum(1 for ws in hold if ws.state.name == "OPEN")
     for ws in hold:
         await ws.close()
@@ -80,10 +121,11 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, setup_rooms, i
     print(f"{label}: {held}/{n_sockets} sockets held (connected+joined in {connect_s:.1f} s); "
           f"{sent} sent in {seconds} s = {sent / seconds:.0f} msg/s; delivered {len(stats.got)}; "
           f"lost {len(lost)}; duplicated {stats.dups}; errors {stats.errors or 0}")
-    print(f"  latency p50 {pct(lat, 50)*1000:.1f} ms  p95 {pct(lat, 95)*1000:.1f} ms  p99 {pct(lat, 99)*1000:.1f} ms  "
-          f"max {max(lat or [0])*1000:.1f} ms")
-    return {"held": held, "sent": sent, "lost": len(lost), "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
-            "dups": stats.dups}
+    # Nothing delivered: every latency figure is infinite (the worst, and never a pass).
+    figures = {p: pct(lat, q) if lat else float("inf") for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))}
+    print("  latency " + "  ".join(f"{p} {ms(v)} ms" for p, v in figures.items()))
+    return {"held": held, "sockets": n_sockets, "sent": sent, "rate": sent / seconds, "lost": len(lost), "dups": stats.dups,
+            "errors": stats.errors, **figures, "cpu": cpu}
 
 
 async def connect_and_join(stats, room, role, url, headers, join, ev, is_floor, hold):
@@ -124,7 +166,7 @@ async def connect_and_join(stats, room, role, url, headers, join, ev, is_floor, 
     return ws, task
 
 
-async def send_loop(stats, room, role, ws, start, end, interval, is_floor):
+async def send_loop(stats, room, role, ws, start, end, interval, is_floor, run):
     await asyncio.sleep(max(0, start - time.monotonic()) + random.random() * interval)
     seq = 0
     next_t = time.monotonic()
@@ -136,12 +178,17 @@ async def send_loop(stats, room, role, ws, start, end, interval, is_floor):
         if is_floor:
             frame = json.dumps({"type": "message", "role": role, "text": text})
         else:
-            frame = json.dumps({"type": "message", "text": text, "client_id": f"{role}-{seq}"})
+            # The run is in the client_id: the server stores a client_id once per chat, and takes the
+            # same one again (run 2 in the same room) for a resend, which it acknowledges but does
+            # not pass on.
+            frame = json.dumps({"type": "message", "text": text, "client_id": f"{role}-r{run}-{seq}"})
         try:
             await ws.send(frame)
         except Exception:
             return
         next_t += interval
+        if next_t >= end:
+            break  # no idle wait after the last message: the drain starts when the sending ends
         await asyncio.sleep(max(0, next_t - time.monotonic()))
 
 
@@ -162,26 +209,166 @@ def setup_rooms(n):
     return rooms
 
 
-def main():
-    ap = argparse.ArgumentParser()
+# --- reading the figures --------------------------------------------------------------------------
+def cpu_list(text: str) -> set[int]:
+    """'1' or '0,2' or '0-3' -> a set of CPU numbers."""
+    cpus = set()
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    if not cpus:
+        raise ValueError(f"no CPU in {text!r}")
+    return cpus
+
+
+def parse_pin(text: str) -> tuple[set[int], set[int]]:
+    loadgen, sep, servers = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError("--pin takes LOADGEN_CPUS:SERVER_CPUS, e.g. 1:0")
+    try:
+        return cpu_list(loadgen), cpu_list(servers)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--pin {text}: {exc}") from None
+
+
+def cpus_text(cpus) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def ratio(ours: dict, floor: dict | None) -> float | None:
+    if floor is None:
+        return None
+    return ours["p50"] / floor["p50"] if floor["p50"] > 0 else float("inf")
+
+
+CPU_OTHERS = (("self", "load generator"), ("postgres", "postgres"), ("redis-server", "redis"))
+
+
+def cpu_lines(cpu: dict, daphnes: list[str], sent: int) -> list[str]:
+    parts = [(name, cpu[name]) for name in daphnes] + [(label, cpu[key]) for key, label in CPU_OTHERS]
+    seconds = ", ".join(f"{name} {s:.2f} s" for name, s in parts)
+    per_msg = ", ".join(f"{name} {s / sent * 1000:.2f} ms" for name, s in parts) if sent else "no message sent"
+    lines = [f"  cpu: {seconds}, machine busy {cpu['machine busy %']:.0f} %, steal {cpu['steal %']:.0f} %",
+             f"  cpu per message sent ({sent} in a {cpu['window']:.1f} s window): {per_msg}"]
+    # One Python process runs on one core at a time: near a whole core, the load generator's own
+    # queueing is part of the latency it reports.
+    for name, s in [("load generator", cpu["self"])] + [(n, cpu[n]) for n in daphnes]:
+        share = s / cpu["window"] * 100
+        if share >= 80:
+            lines.append(f"  note: {name} used {share:.0f} % of one core in the window: near saturation")
+    return lines
+
+
+def runs_table(results: list[dict]) -> list[str]:
+    """Markdown: one row per run, then the median and the worst of every column."""
+    head = ["run", "held", "msg/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost/dup", "floor p50 (p99) ms",
+            "p50 / floor p50"]
+    rows = []
+    for i, r in enumerate(results, 1):
+        ours, floor = r["ours"], r["floor"]
+        rows.append([str(i), f"{ours['held']}/{ours['sockets']}", f"{ours['rate']:.0f}", ms(ours["p50"]), ms(ours["p95"]),
+                     ms(ours["p99"]), ms(ours["max"]), f"{ours['lost']}/{ours['dups']}",
+                     f"{ms(floor['p50'])} ({ms(floor['p99'])})" if floor else "-",
+                     f"{r['ratio']:.1f}x" if r["ratio"] is not None else "-"])
+
+    def column(key, of="ours"):
+        return [r[of][key] for r in results if r[of] is not None]
+
+    ratios = [r["ratio"] for r in results if r["ratio"] is not None]
+    sockets = results[0]["ours"]["sockets"]
+    for name, pick, held_pick, rate_pick in (("median", statistics.median, statistics.median, statistics.median),
+                                             ("worst", max, min, min)):
+        floor_cell = "-"
+        if column("p50", "floor"):
+            floor_cell = f"{ms(pick(column('p50', 'floor')))} ({ms(pick(column('p99', 'floor')))})"
+        rows.append([f"**{name}**", f"{held_pick(column('held')):g}/{sockets}", f"{rate_pick(column('rate')):.0f}",
+                     ms(pick(column("p50"))), ms(pick(column("p95"))), ms(pick(column("p99"))), ms(pick(column("max"))),
+                     f"{pick(column('lost')):g}/{pick(column('dups')):g}", floor_cell,
+                     f"{pick(ratios):.1f}x" if ratios else "-"])
+    return markdown(head, rows)
+
+
+def cpu_table(results: list[dict], daphnes: list[str]) -> list[str]:
+    """Markdown: CPU milliseconds per message sent in each run's send window, by process."""
+    names = daphnes + [label for _, label in CPU_OTHERS]
+    keys = daphnes + [key for key, _ in CPU_OTHERS]
+    head = ["run", "window s"] + [f"{n} ms/msg" for n in names] + ["machine busy", "steal"]
+    rows = []
+    for i, r in enumerate(results, 1):
+        cpu, sent = r["ours"]["cpu"], r["ours"]["sent"] or 1
+        rows.append([str(i), f"{cpu['window']:.1f}"] + [f"{cpu[k] / sent * 1000:.2f}" for k in keys]
+                    + [f"{cpu['machine busy %']:.0f} %", f"{cpu['steal %']:.0f} %"])
+    return markdown(head, rows)
+
+
+def markdown(head: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [head] + rows) for i in range(len(head))]
+
+    def line(cells):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(row) for row in rows]
+
+
+def failures(results: list[dict]) -> list[str]:
+    """What failed, per run; empty when every run passed."""
+    found = []
+    for i, r in enumerate(results, 1):
+        ours, why = r["ours"], []
+        if ours["held"] != ours["sockets"]:
+            why.append(f"{ours['sockets'] - ours['held']} of {ours['sockets']} sockets not held")
+        if ours["lost"]:
+            why.append(f"{ours['lost']} lost")
+        if ours["dups"]:
+            why.append(f"{ours['dups']} duplicated")
+        if not ours["p99"] < P99_LIMIT:
+            why.append(f"p99 {ms(ours['p99'])} ms not < {ms(P99_LIMIT)} ms")
+        if r["ratio"] is not None and not r["ratio"] <= FLOOR_RATIO_LIMIT:
+            why.append(f"p50 {r['ratio']:.1f}x the floor's, not <= {FLOOR_RATIO_LIMIT}x")
+        if why:
+            found.append(f"run {i}: " + ", ".join(why))
+    return found
+
+
+def main() -> bool:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rooms", type=int, default=500)
     ap.add_argument("--rate", type=float, default=500, help="messages per second, all sockets together")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--drain", type=float, default=5)
     ap.add_argument("--servers", type=int, default=2, help="daphne processes; a room's two sockets use different ones")
+    ap.add_argument("--runs", type=int, default=3, help="times the whole (our servers, then the floor) is run")
     ap.add_argument("--skip-floor", action="store_true")
+    ap.add_argument("--pin", type=parse_pin, metavar="LOADGEN_CPUS:SERVER_CPUS",
+                    help="e.g. 1:0: this process on CPU 1, the daphne processes and the floor relay on CPU 0")
     args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    if args.pin and not set().union(*args.pin) <= os.sched_getaffinity(0):
+        ap.error(f"--pin: this process may run on CPU {cpus_text(os.sched_getaffinity(0))} only")
     import functools
     import signal
 
     global print
     print = functools.partial(print, flush=True)  # noqa: A001 - figures must survive a kill
 
+    loadgen_cpus, server_cpus = args.pin or (None, None)
+    if loadgen_cpus:
+        # Before any thread is started: a thread inherits its creator's affinity, and this call
+        # sets the calling thread's only.
+        os.sched_setaffinity(0, loadgen_cpus)
+
     def watchdog(*_):
         raise TimeoutError("bench/chat_load.py: watchdog fired; stopping the servers")
 
     signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(int(2 * (args.seconds + args.drain) + 240))  # bounded, whatever happens
+    # Bounded, whatever happens: set-up, then per run both phases' sending and draining plus time to connect.
+    signal.alarm(int(120 + args.runs * (2 * (args.seconds + args.drain) + 120)))
     django_setup()
     from django.db import connection
 
@@ -189,14 +376,33 @@ def main():
     connection.close()
     from redis import Redis
 
-    Redis.from_url(bench_env()["REDIS_URL"]).flushdb()  # our own db only: stale channel-layer state
+    redis_url = bench_env()["REDIS_URL"]
+    Redis.from_url(redis_url).flushdb()  # our own db only: stale channel-layer state
     ports = [free_port() for _ in range(args.servers)]
-    servers = [start_daphne(p) for p in ports]
+    servers = [start_daphne(p, cpus=server_cpus) for p in ports]
     floor_port = free_port()
     floor = subprocess.Popen([sys.executable, str(ROOT / "bench/relay_floor.py"), str(floor_port)], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin_to(server_cpus))
     wait_port(floor_port)
+    daphnes = [f"daphne {i}" for i in range(1, args.servers + 1)]
     try:
+        if args.pin:
+            # As the kernel has it now, read back from the processes.
+            pinning = (f"load generator on CPU {cpus_text(os.sched_getaffinity(0))}; "
+                       + ", ".join(f"{n} on CPU {cpus_text(os.sched_getaffinity(s.pid))}" for n, s in zip(daphnes, servers))
+                       + f", floor relay on CPU {cpus_text(os.sched_getaffinity(floor.pid))}; postgres and redis not pinned")
+        else:
+            pinning = "none"
+        info = sysinfo.collect(redis_url=redis_url, **{
+            "bench": (f"{args.rooms} rooms = {2 * args.rooms} sockets, {args.rate:.0f} msg/s in total for {args.seconds} s "
+                      f"(+{args.drain:g} s drain), {args.runs} run(s); {args.servers} daphne process(es) + channels-redis"
+                      + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")),
+            "pinning": pinning,
+        })
+        connection.close()
+        info["load average before the first run"] = info.pop("load average")
+        sysinfo.show(info)
+
         def ours(room, role):
             port = ports[(room + (role == "parent")) % len(ports)]
             headers = {"Origin": f"http://127.0.0.1:{port}"}
@@ -210,18 +416,53 @@ def main():
         def bare(room, role):
             return f"ws://127.0.0.1:{floor_port}/r/{room}/{role}", {}, None
 
-        print(f"{args.rooms} rooms = {2 * args.rooms} sockets, {args.rate:.0f} msg/s in total for {args.seconds} s; "
-              f"{args.servers} daphne process(es) + channels-redis; floor: bare websockets relay")
         room_ids = list(rooms)
-        ours_r = asyncio.run(run_phase("daphne+channels-redis", ours, room_ids, args.rate, args.seconds, args.drain, None))
-        floor_r = None
-        if not args.skip_floor:
-            floor_r = asyncio.run(run_phase("bare websockets relay", bare, room_ids, args.rate, args.seconds, args.drain, None,
-                                            is_floor=True))
-            print(f"our p50 is {ours_r['p50'] / floor_r['p50']:.1f}x the floor's "
-                  f"(p99 {ours_r['p99'] / floor_r['p99']:.1f}x)")
-        ok = ours_r["lost"] == 0 and ours_r["dups"] == 0 and ours_r["held"] == 2 * args.rooms and ours_r["p99"] < 0.050
-        print("RESULT", "PASS" if ok else "FAIL", "(all held, 0 lost, 0 duplicated, p99 < 50 ms)")
+        cpu_pids = {name: [s.pid] for name, s in zip(daphnes, servers)}
+        results = []
+        for run in range(1, args.runs + 1):
+            tag = f"run {run}/{args.runs}"
+            print(f"--- {tag} --- load average {sysinfo.load_average()} before")
+            ours_r = asyncio.run(run_phase(f"{tag} daphne+channels-redis", ours, room_ids, args.rate, args.seconds,
+                                           args.drain, run=run, cpu_pids=cpu_pids))
+            for line in cpu_lines(ours_r["cpu"], daphnes, ours_r["sent"]):
+                print(line)
+            floor_r = None
+            if not args.skip_floor:
+                floor_r = asyncio.run(run_phase(f"{tag} bare websockets relay", bare, room_ids, args.rate, args.seconds,
+                                                args.drain, run=run, is_floor=True))
+            r = {"ours": ours_r, "floor": floor_r, "ratio": ratio(ours_r, floor_r)}
+            if floor_r is not None:
+                print(f"{tag}: our p50 is {r['ratio']:.1f}x the floor's (p99 {ours_r['p99'] / floor_r['p99']:.1f}x)")
+            print(f"{tag}: load average {sysinfo.load_average()} after")
+            results.append(r)
+
+        info["load average after the last run"] = sysinfo.load_average()
+        info["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        print()
+        sysinfo.show(info, title="summary: ran on")
+        print()
+        print(f"Chat latency, {args.rooms} rooms, {args.rate:.0f} msg/s, {args.seconds} s, {args.servers} daphne, "
+              f"{args.runs} run(s)" + (", pinned " + ":".join(cpus_text(c) for c in args.pin) if args.pin else "")
+              + " (worst: highest latency, ratio and lost/dup, fewest held, lowest msg/s):")
+        print()
+        for line in runs_table(results):
+            print(line)
+        print()
+        print("CPU per message sent in our servers' send window (postgres and redis: all their processes on the machine):")
+        print()
+        for line in cpu_table(results, daphnes):
+            print(line)
+        print()
+        failed = failures(results)
+        conditions = f"all held, 0 lost, 0 duplicated, p99 < {ms(P99_LIMIT)} ms" + (
+            "" if args.skip_floor else f", p50 <= {FLOOR_RATIO_LIMIT}x the floor's")
+        if failed:
+            print(f"RESULT FAIL ({conditions}, in every run of {args.runs}):")
+            for line in failed:
+                print("  " + line)
+        else:
+            print(f"RESULT PASS ({conditions}, in every run of {args.runs})")
+        return not failed
     finally:
         signal.alarm(0)
         for s in servers:
@@ -241,4 +482,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if main() else 1)

@@ -55,12 +55,22 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"nothing listening on {port} after {timeout}s")
 
 
-def start_daphne(port: int, **env_extra) -> subprocess.Popen:
+def pin_to(cpus):
+    """A preexec_fn for subprocess.Popen that runs the child on ``cpus`` only (None: anywhere)."""
+    if not cpus:
+        return None
+    cpus = set(cpus)
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_daphne(port: int, cpus=None, **env_extra) -> subprocess.Popen:
+    """A daphne process on loopback ``port``; ``cpus``: the CPU numbers it may run on (default any)."""
     cmd = [
         str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port),
         "--access-log", os.devnull, "--websocket-max-message-size", "65536", "config.asgi:application",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(**env_extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(**env_extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=pin_to(cpus))
     try:
         wait_port(port)
     except RuntimeError:
