@@ -67,6 +67,7 @@ class Stats:
         self.dups = 0
         self.errors = {}
         self.acks = 0
+        self.ack_lat = []
         self.closed = 0
 
 
@@ -124,6 +125,9 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     # Nothing delivered: every latency figure is infinite (the worst, and never a pass).
     figures = {p: pct(lat, q) if lat else float("inf") for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))}
     print("  latency " + "  ".join(f"{p} {ms(v)} ms" for p, v in figures.items()))
+    if stats.ack_lat:
+        print(f"  stored and acknowledged (send -> ack): p50 {ms(pct(stats.ack_lat, 50))} ms  "
+              f"p99 {ms(pct(stats.ack_lat, 99))} ms")
     return {"held": held, "sockets": n_sockets, "sent": sent, "rate": sent / seconds, "lost": len(lost), "dups": stats.dups,
             "errors": stats.errors, **figures, "cpu": cpu}
 
@@ -149,6 +153,8 @@ async def connect_and_join(stats, room, role, url, headers, join, ev, is_floor, 
                         stats.got[key] = time.monotonic() - float(t_s)
                 elif t == "ack":
                     stats.acks += 1
+                    # Stored and acknowledged: the sender's half of the trip (the rest is the relay).
+                    stats.ack_lat.append(time.monotonic() - float(f["message"]["text"].split("|")[2]))
                 elif t == "joined":
                     ev.set()
                 elif t == "error":
@@ -370,6 +376,7 @@ def main() -> bool:
     # Bounded, whatever happens: set-up, then per run both phases' sending and draining plus time to connect.
     signal.alarm(int(120 + args.runs * (2 * (args.seconds + args.drain) + 120)))
     django_setup()
+    from django.conf import settings
     from django.db import connection
 
     rooms = setup_rooms(args.rooms)
@@ -379,7 +386,7 @@ def main() -> bool:
     redis_url = bench_env()["REDIS_URL"]
     Redis.from_url(redis_url).flushdb()  # our own db only: stale channel-layer state
     ports = [free_port() for _ in range(args.servers)]
-    servers = [start_daphne(p, cpus=server_cpus) for p in ports]
+    servers = [start_daphne(p, cpus=server_cpus, CHAT_GROUP_COMMIT_STATS=1) for p in ports]
     floor_port = free_port()
     floor = subprocess.Popen([sys.executable, str(ROOT / "bench/relay_floor.py"), str(floor_port)], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin_to(server_cpus))
@@ -398,6 +405,9 @@ def main() -> bool:
                       f"(+{args.drain:g} s drain), {args.runs} run(s); {args.servers} daphne process(es) + channels-redis"
                       + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")),
             "pinning": pinning,
+            # The servers get this process's environment (bench/common.bench_env), so the same setting.
+            "chat message commits": ("on disk before the ack (CHAT_SYNCHRONOUS_COMMIT on)" if settings.CHAT_SYNCHRONOUS_COMMIT
+                                     else "acknowledged before the flush to disk (CHAT_SYNCHRONOUS_COMMIT=0)"),
         })
         connection.close()
         info["load average before the first run"] = info.pop("load average")
@@ -474,6 +484,10 @@ def main() -> bool:
             # shutdown noise. Anything else is a real server error and is shown.
             blocks = [b.strip() for b in err.split("Traceback (most recent call last):")[1:]]
             real = [b for b in blocks if b and not b.splitlines()[-1].startswith(("asyncio.exceptions.CancelledError", "During handling"))]
+            # Where a message's time went inside the server (chatrooms/groupcommit.py), every 1,000 batches.
+            for line in err.splitlines():
+                if "group commit:" in line:
+                    print(f"daphne {servers.index(s) + 1}: {line.split('chatrooms.groupcommit: ', 1)[-1]}")
             if real:
                 print("server errors:", err[-2000:])
         from bench import world

@@ -11,6 +11,7 @@ import time
 from contextlib import nullcontext
 from typing import NamedTuple
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
@@ -24,7 +25,7 @@ from booking.models import Booking
 from booking.ratelimit import RateLimited
 from booking.services import clean_text
 
-from .groupcommit import GroupCommit
+from .groupcommit import GroupCommit, LoopConnection
 from .models import ChatSession, Message
 
 
@@ -319,10 +320,9 @@ class Post(NamedTuple):
 
 
 def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
-    """Store several messages, of one chat or of many, in one statement and one commit (group
-    commit: the chat sockets of a process hand over every message that arrived while the previous
-    batch was being stored; chatrooms/groupcommit.py). Returns, for each post in order, what
-    message_post would have returned, or the ChatError it would have raised.
+    """Store several messages, of one chat or of many, in one statement and one commit. Returns,
+    for each post in order, what message_post would have returned, or the ChatError it would have
+    raised. (The chat sockets use messages_post_async, which does the same from the event loop.)
 
     The rules are message_post's: a message is stored only while its chat is open, numbered next in
     its chat without a gap, and a resend (same client_id) is stored once. On PostgreSQL the batch is
@@ -330,33 +330,17 @@ def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
     makes the whole statement change nothing, and every post of that batch then goes through
     message_post one by one, so an odd post never costs another post its place or its number.
     """
-    results: list[tuple[Message, bool] | ChatError | None] = [None] * len(posts)
-    cleaned = []
-    for i, post in enumerate(posts):
+    results, cleaned, fast = _batch_clean(posts)
+    if fast and connection.vendor == "postgresql":
+        sql, params, now = _batch_statement(cleaned)
         try:
-            cleaned.append((i, post, *message_clean(post.text, post.client_id)))
-        except ChatError as exc:
-            results[i] = exc
-    seen: set[tuple[int, str, str]] = set()
-    fast = connection.vendor == "postgresql" and len(cleaned) > 1
-    for _, post, _, client_id in cleaned:
-        key = (post.session.pk, post.role, client_id)
-        if client_id and key in seen:  # the same message twice in one batch: the slow path stores it once
-            fast = False
-        seen.add(key)
-    if fast:
-        now = timezone.now()
-        try:
-            rows = _insert_batch_if_open([(i, post.session.pk, post.role, text, client_id) for i, post, text, client_id in cleaned], now)
+            with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    stored = cursor.fetchall()
         except (IntegrityError, OperationalError):
-            rows = None  # a resend, a counter behind or a deadlock: nothing was stored; one by one below
-        if rows is not None:
-            for i, post, text, client_id in cleaned:
-                pk, seq = rows[i]
-                results[i] = (
-                    Message(pk=pk, seq=seq, session=post.session, role=post.role, text=text, client_id=client_id, created_at=now),
-                    True,
-                )
+            stored = []  # a resend, a counter behind or a deadlock: nothing was stored; one by one below
+        if _batch_results(cleaned, stored, now, results):
             return results
     for i, post, text, client_id in cleaned:
         try:
@@ -366,7 +350,47 @@ def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
     return results
 
 
-_together = GroupCommit(messages_post)
+async def messages_post_async(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
+    """messages_post for the event loop. On PostgreSQL the batch statement runs on the loop's own
+    connection, with no trip to the database thread (chatrooms/groupcommit.py says why); a batch it
+    cannot store whole goes to messages_post in the database thread, which stores it post by post."""
+    if connection.vendor == "postgresql":
+        results, cleaned, fast = _batch_clean(posts)
+        if not cleaned:
+            return results  # nothing that could be stored
+        if fast:
+            import psycopg
+
+            sql, params, now = _batch_statement(cleaned)
+            try:
+                stored = await _loop_connection.execute(sql, params)
+            except psycopg.Error:
+                stored = []  # as in messages_post: nothing was stored; the slow path below
+            if _batch_results(cleaned, stored, now, results):
+                return results
+    return await database_sync_to_async(messages_post)(posts)
+
+
+def _loop_connection_params() -> dict:
+    params = connection.get_connection_params()  # Django's settings (the test database in tests)
+    params.pop("cursor_factory", None)  # a sync cursor class; the async connection has its own
+    params.setdefault("application_name", "chat group commit")  # so it can be told apart in pg_stat_activity
+    # Django turns psycopg's prepared statements off for every connection, for the sake of
+    # connection poolers in transaction mode. This connection runs one statement (one text per batch
+    # size) all day: prepared after its fifth use, PostgreSQL stops parsing and planning it each time
+    # (docs/benchmarks.md, issue 14). DATABASES OPTIONS "prepare_threshold" still wins if set.
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        params["prepare_threshold"] = 5
+    if not settings.CHAT_SYNCHRONOUS_COMMIT:
+        # The operator's choice (settings): a message is acknowledged once committed, before its
+        # commit record is flushed to disk; a crash of the database server may lose the last
+        # fraction of a second of messages. Off by default (docs/benchmarks.md, issue 14).
+        params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
+    return params
+
+
+_loop_connection = LoopConnection(_loop_connection_params)
+_together = GroupCommit(messages_post_async)
 
 
 async def message_post_grouped(*, session: ChatSession, role: str, text, client_id: str = "") -> tuple[Message, bool]:
@@ -376,11 +400,25 @@ async def message_post_grouped(*, session: ChatSession, role: str, text, client_
     return await _together.submit(Post(session, role, text, client_id))
 
 
-def _insert_batch_if_open(rows: list[tuple[int, int, str, str, str]], now: dt.datetime) -> dict[int, tuple[int, int]] | None:
-    """PostgreSQL: store (ord, session_id, role, text, client_id) rows in one statement (one round
-    trip, one commit), each numbered next in its session, in ``ord`` order within a session. All or
-    nothing: returns {ord: (id, seq)} when every row was stored, or None, having changed nothing,
-    when one of the sessions is not open.
+def _batch_clean(posts: list[Post]) -> tuple[list, list, bool]:
+    """(results with the ChatErrors of posts that cannot be stored, the other posts cleaned as
+    (index, post, text, client_id), whether they may go in one statement). The same message twice
+    in one batch (its client_id) may not: message_post stores it once."""
+    results: list[tuple[Message, bool] | ChatError | None] = [None] * len(posts)
+    cleaned = []
+    for i, post in enumerate(posts):
+        try:
+            cleaned.append((i, post, *message_clean(post.text, post.client_id)))
+        except ChatError as exc:
+            results[i] = exc
+    keys = [(post.session.pk, post.role, client_id) for _, post, _, client_id in cleaned if client_id]
+    return results, cleaned, bool(cleaned) and len(keys) == len(set(keys))
+
+
+def _batch_statement(cleaned: list) -> tuple[str, list, dt.datetime]:
+    """PostgreSQL: one statement that stores every cleaned post, each numbered next in its session,
+    in the order received within a session (``ord``). All or nothing: every row comes back as
+    (id, session_id, seq), or none, having changed nothing, when one of the sessions is not open.
 
     ``locked`` takes the sessions' row locks in id order before any counter is bumped (it is an
     init plan, run whole before the UPDATE's first row), so two processes storing batches that share
@@ -391,7 +429,7 @@ def _insert_batch_if_open(rows: list[tuple[int, int, str, str, str]], now: dt.da
     """
     qn = connection.ops.quote_name
     messages, sessions = qn(Message._meta.db_table), qn(ChatSession._meta.db_table)
-    values = ", ".join(["(%s::integer, %s::bigint, %s::text, %s::text, %s::text)"] * len(rows))
+    values = ", ".join(["(%s::integer, %s::bigint, %s::text, %s::text, %s::text)"] * len(cleaned))
     sql = (
         f"WITH input (ord, session_id, role, text, client_id) AS (VALUES {values}), "
         f"wanted AS (SELECT session_id, count(*) AS n FROM input GROUP BY session_id), "
@@ -404,21 +442,23 @@ def _insert_batch_if_open(rows: list[tuple[int, int, str, str, str]], now: dt.da
         f"i.role, i.text, i.client_id, %s FROM input i JOIN bumped b ON b.id = i.session_id ORDER BY i.ord "
         f"RETURNING id, session_id, seq"
     )
-    params = [value for row in rows for value in row] + [connection.ops.adapt_datetimefield_value(now)]
-    with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            stored = cursor.fetchall()
-    if len(stored) != len(rows):
-        return None  # a session was not open: no counter was bumped, nothing was stored
+    now = timezone.now()
+    params = [value for i, post, text, client_id in cleaned for value in (i, post.session.pk, post.role, text, client_id)]
+    return sql, [*params, connection.ops.adapt_datetimefield_value(now)], now
+
+
+def _batch_results(cleaned: list, stored: list[tuple[int, int, int]], now: dt.datetime, results: list) -> bool:
+    """Fill ``results`` from the rows the batch statement returned; False if it stored nothing."""
+    if len(stored) != len(cleaned):
+        return False  # a session was not open (or the statement failed): nothing was stored
     # Within a session, seq follows ord (row_number over ord), so the k-th lowest seq is the k-th post.
     by_session: dict[int, list[tuple[int, int]]] = {}
     for pk, session_id, seq in sorted(stored, key=lambda row: row[2]):
         by_session.setdefault(session_id, []).append((pk, seq))
-    result = {}
-    for ord_, session_id, *_ in sorted(rows, key=lambda row: row[0]):
-        result[ord_] = by_session[session_id].pop(0)
-    return result
+    for i, post, text, client_id in cleaned:  # in ord order
+        pk, seq = by_session[post.session.pk].pop(0)
+        results[i] = (Message(pk=pk, seq=seq, session=post.session, role=post.role, text=text, client_id=client_id, created_at=now), True)
+    return True
 
 
 WORKER_ABSENT_MESSAGE = _(

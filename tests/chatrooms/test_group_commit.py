@@ -174,11 +174,11 @@ def deadlocks() -> int:
 @pytest.mark.django_db(transaction=True)
 async def test_messages_arriving_together_share_a_store_and_each_gets_its_own_answer():
     batches = []
-    gate = threading.Event()
+    gate = asyncio.Event()
 
-    def store(items):
+    async def store(items):
         batches.append(list(items))
-        gate.wait(5)  # the first batch is slow: everything that arrives meanwhile waits for the next
+        await gate.wait()  # the first batch is slow: everything that arrives meanwhile waits for the next
         return [item * 10 if item != 13 else ChatError("empty") for item in items]
 
     together = GroupCommit(store)
@@ -198,7 +198,7 @@ async def test_messages_arriving_together_share_a_store_and_each_gets_its_own_an
 async def test_a_failed_store_fails_its_batch_only_and_a_gone_socket_is_skipped():
     calls = []
 
-    def store(items):
+    async def store(items):
         calls.append(list(items))
         if len(calls) == 1:
             raise RuntimeError("database is down")
@@ -213,6 +213,53 @@ async def test_a_failed_store_fails_its_batch_only_and_a_gone_socket_is_skipped(
     gone.cancel()  # its socket closed while the message was being stored
     assert await kept == "ok c"
     assert calls[1] == ["b", "c"]  # stored all the same: a resend will find it
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(60)
+async def test_the_loop_stores_a_batch_without_the_database_thread_and_survives_a_lost_connection(
+    service, worker, monkeypatch
+):
+    session = await database_sync_to_async(open_chat)(service, worker)
+    thread_trips = []
+    real = services.database_sync_to_async
+
+    def counted(fn):
+        thread_trips.append(fn.__name__)
+        return real(fn)
+
+    monkeypatch.setattr(services, "database_sync_to_async", counted)
+    first = await services.messages_post_async([Post(session, "parent", "yksi", "p-1"), Post(session, "worker", "kaksi", "w-1")])
+    assert [(m.seq, m.text, created) for m, created in first] == [(1, "yksi", True), (2, "kaksi", True)]
+    assert thread_trips == []  # stored from the event loop itself
+
+    # A resend in a batch: the statement stores nothing, the database thread stores post by post.
+    again = await services.messages_post_async([Post(session, "parent", "yksi", "p-1"), Post(session, "parent", "kolme", "p-2")])
+    assert (again[0][0].pk, again[0][1]) == (first[0][0].pk, False) and (again[1][0].seq, again[1][1]) == (3, True)
+    assert thread_trips == ["messages_post"]
+
+    # The loop's connection is cut (PostgreSQL restarted, a network blip): that batch goes through the
+    # database thread, the next one through a new connection of the loop's own. Nothing is lost.
+    @database_sync_to_async
+    def cut_the_loops_connection():
+        with connection.cursor() as cursor:
+            cursor.execute(  # the loop's own connection (chatrooms.services._loop_connection_params)
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = 'chat group commit'"
+            )
+            assert cursor.fetchone() == (True,)
+
+    await cut_the_loops_connection()
+    thread_trips.clear()
+    cut = await services.messages_post_async([Post(session, "worker", "neljä"), Post(session, "worker", "viisi")])
+    after = await services.messages_post_async([Post(session, "worker", "kuusi"), Post(session, "parent", "seitsemän")])
+    assert [m.seq for m, _ in cut + after] == [4, 5, 6, 7]
+    assert thread_trips == ["messages_post"]  # only the batch that met the cut connection
+    assert await database_sync_to_async(stored)(session) == [
+        (1, "parent", "yksi"), (2, "worker", "kaksi"), (3, "parent", "kolme"), (4, "worker", "neljä"),
+        (5, "worker", "viisi"), (6, "worker", "kuusi"), (7, "parent", "seitsemän"),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -241,3 +288,13 @@ async def test_a_burst_from_many_sockets_is_acknowledged_only_as_stored(service,
         assert [(m["id"], m["seq"], m["text"]) for m in got] == rows == [(rows[k][0], k + 1, f"{booking.pk}:{k}") for k in range(3)]
         await staff.disconnect()
         await parent.disconnect()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("durable, expected", [(True, "on"), (False, "off")])
+async def test_chat_commits_wait_for_the_disk_unless_the_operator_chose_otherwise(settings, durable, expected):
+    """CHAT_SYNCHRONOUS_COMMIT (default on): the connection that stores the chat's messages waits
+    for each commit to reach the disk before a message is acknowledged, unless turned off."""
+    settings.CHAT_SYNCHRONOUS_COMMIT = durable
+    assert await services._loop_connection.execute("SHOW synchronous_commit", []) == [(expected,)]
