@@ -376,7 +376,6 @@ def main() -> bool:
     # Bounded, whatever happens: set-up, then per run both phases' sending and draining plus time to connect.
     signal.alarm(int(120 + args.runs * (2 * (args.seconds + args.drain) + 120)))
     django_setup()
-    from django.conf import settings
     from django.db import connection
 
     rooms = setup_rooms(args.rooms)
@@ -405,9 +404,6 @@ def main() -> bool:
                       f"(+{args.drain:g} s drain), {args.runs} run(s); {args.servers} daphne process(es) + channels-redis"
                       + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")),
             "pinning": pinning,
-            # The servers get this process's environment (bench/common.bench_env), so the same setting.
-            "chat message commits": ("on disk before the ack (CHAT_SYNCHRONOUS_COMMIT on)" if settings.CHAT_SYNCHRONOUS_COMMIT
-                                     else "acknowledged before the flush to disk (CHAT_SYNCHRONOUS_COMMIT=0)"),
         })
         connection.close()
         info["load average before the first run"] = info.pop("load average")

@@ -381,11 +381,6 @@ def _loop_connection_params() -> dict:
     # (docs/benchmarks.md, issue 14). DATABASES OPTIONS "prepare_threshold" still wins if set.
     if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
         params["prepare_threshold"] = 5
-    if not settings.CHAT_SYNCHRONOUS_COMMIT:
-        # The operator's choice (settings): a message is acknowledged once committed, before its
-        # commit record is flushed to disk; a crash of the database server may lose the last
-        # fraction of a second of messages. Off by default (docs/benchmarks.md, issue 14).
-        params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
     return params
 
 

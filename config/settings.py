@@ -304,10 +304,6 @@ CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
 # Log how the chat's group commit batches messages and where their time goes (chatrooms/groupcommit.py;
 # bench/chat_load.py turns it on and prints the lines).
 CHAT_GROUP_COMMIT_STATS = env.bool("CHAT_GROUP_COMMIT_STATS", default=False)
-# True (the default): a chat message is acknowledged only once its commit is on disk. False trades
-# the last fraction of a second of messages, should the database server crash, for a shorter wait
-# (PostgreSQL's synchronous_commit=off, for the chat's message writes only; docs/benchmarks.md).
-CHAT_SYNCHRONOUS_COMMIT = env.bool("CHAT_SYNCHRONOUS_COMMIT", default=True)
 # Flood guard per connection: a burst of this many messages, then this many per second.
 CHAT_MESSAGE_BURST = env.int("CHAT_MESSAGE_BURST", default=10)
 CHAT_MESSAGES_PER_SECOND = env.float("CHAT_MESSAGES_PER_SECOND", default=2.0)

@@ -289,12 +289,3 @@ async def test_a_burst_from_many_sockets_is_acknowledged_only_as_stored(service,
         await staff.disconnect()
         await parent.disconnect()
 
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("durable, expected", [(True, "on"), (False, "off")])
-async def test_chat_commits_wait_for_the_disk_unless_the_operator_chose_otherwise(settings, durable, expected):
-    """CHAT_SYNCHRONOUS_COMMIT (default on): the connection that stores the chat's messages waits
-    for each commit to reach the disk before a message is acknowledged, unless turned off."""
-    settings.CHAT_SYNCHRONOUS_COMMIT = durable
-    assert await services._loop_connection.execute("SHOW synchronous_commit", []) == [(expected,)]
