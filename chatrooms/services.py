@@ -319,7 +319,7 @@ class Post(NamedTuple):
     client_id: object = ""
 
 
-def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
+def messages_post(posts: list[Post], *, one_statement: bool = True) -> list[tuple[Message, bool] | ChatError]:
     """Store several messages, of one chat or of many, in one statement and one commit. Returns,
     for each post in order, what message_post would have returned, or the ChatError it would have
     raised. (The chat sockets use messages_post_async, which does the same from the event loop.)
@@ -329,9 +329,10 @@ def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
     one statement; the rare post it cannot store as new (a resend, a chat not open, a counter behind)
     makes the whole statement change nothing, and every post of that batch then goes through
     message_post one by one, so an odd post never costs another post its place or its number.
+    ``one_statement=False`` goes one by one at once (for a batch the statement already refused).
     """
     results, cleaned, fast = _batch_clean(posts)
-    if fast and connection.vendor == "postgresql":
+    if one_statement and fast and connection.vendor == "postgresql":
         sql, params, now = _batch_statement(cleaned)
         try:
             with transaction.atomic(durable=False) if connection.in_atomic_block else nullcontext():
@@ -353,22 +354,23 @@ def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
 async def messages_post_async(posts: list[Post]) -> list[tuple[Message, bool] | ChatError]:
     """messages_post for the event loop. On PostgreSQL the batch statement runs on the loop's own
     connection, with no trip to the database thread (chatrooms/groupcommit.py says why); a batch it
-    cannot store whole goes to messages_post in the database thread, which stores it post by post."""
-    if connection.vendor == "postgresql":
-        results, cleaned, fast = _batch_clean(posts)
-        if not cleaned:
-            return results  # nothing that could be stored
-        if fast:
-            import psycopg
+    cannot store whole goes post by post through message_post in the database thread."""
+    if connection.vendor != "postgresql":
+        return await database_sync_to_async(messages_post)(posts)
+    results, cleaned, fast = _batch_clean(posts)
+    if not cleaned:
+        return results  # nothing that could be stored
+    if fast:
+        import psycopg
 
-            sql, params, now = _batch_statement(cleaned)
-            try:
-                stored = await _loop_connection.execute(sql, params)
-            except psycopg.Error:
-                stored = []  # as in messages_post: nothing was stored; the slow path below
-            if _batch_results(cleaned, stored, now, results):
-                return results
-    return await database_sync_to_async(messages_post)(posts)
+        sql, params, now = _batch_statement(cleaned)
+        try:
+            stored = await _loop_connection.execute(sql, params)
+        except psycopg.Error:
+            stored = []  # as in messages_post: nothing was stored; the slow path below
+        if _batch_results(cleaned, stored, now, results):
+            return results
+    return await database_sync_to_async(messages_post)(posts, one_statement=False)
 
 
 def _loop_connection_params() -> dict:
