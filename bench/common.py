@@ -66,7 +66,7 @@ def pin_to(cpus):
 def start_daphne(port: int, cpus=None, **env_extra) -> subprocess.Popen:
     """A daphne process on loopback ``port``; ``cpus``: the CPU numbers it may run on (default any)."""
     cmd = [
-        str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port),
+        str(ROOT / ".venv/bin/python"), "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port),
         "--access-log", os.devnull, "--websocket-max-message-size", "65536", "config.asgi:application",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(**env_extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -137,7 +137,7 @@ def make_world(rooms: int, workers: int):
 
 
 def start_server(port: int, log_path: Path, env_extra: dict) -> subprocess.Popen:
-    cmd = [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull,
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull,
            "--websocket-max-message-size", "65536", "config.asgi:application"]
     log = open(log_path, "wb")  # a file, not a pipe: thousands of tracebacks must not block the server
     proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(**env_extra), stdout=subprocess.DEVNULL, stderr=log)

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("Django", "channels", "channels-redis", "daphne", "websockets", "psycopg", "redis")
+PACKAGES = ("Django", "channels", "channels-redis", "daphne", "uvloop", "websockets", "psycopg", "redis")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

@@ -62,7 +62,7 @@ def live_server_url(django_db_setup, django_db_blocker):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = open(ROOT / "var" / "e2e-daphne.log", "w")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null", "config.asgi:application"],
+        [str(ROOT / ".venv/bin/python"), "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null", "config.asgi:application"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 30

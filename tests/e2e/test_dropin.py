@@ -44,7 +44,7 @@ def site(django_db_setup, django_db_blocker):
         env.pop(name, None)
     log = open(ROOT / "var" / "e2e-dropin-daphne.log", "w")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null", "config.asgi:application"],
+        [str(ROOT / ".venv/bin/python"), "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "--access-log", "/dev/null", "config.asgi:application"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 30

@@ -40,7 +40,7 @@ def server_env(**extra) -> dict:
 
 def start_daphne(port: int, **extra) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull, "config.asgi:application"],
+        [str(ROOT / ".venv/bin/python"), "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull, "config.asgi:application"],
         cwd=ROOT, env=server_env(**extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     wait_port(port)
