@@ -13,7 +13,7 @@ Printed, in order:
   - what it ran on (bench/sysinfo.py): date (UTC), command line, git commit, CPU model, cores,
     load average, kernel, Python and package versions, PostgreSQL server_version and
     synchronous_commit, Redis version, the bench's settings and the pinning;
-  - for each run ("run 1/3"): the load average before and after; sockets held, messages per second,
+  - for each run ("run 1/3"): the clock when it started and the load average before and after; sockets held, messages per second,
     delivery latency p50/p95/p99/max (send -> the other side receives it), messages lost and
     duplicated, for our servers and for the floor, and our p50 as a multiple of the floor's; and
     where the CPU went in our servers' send window (from just before the first send to the end of
@@ -21,7 +21,9 @@ Printed, in order:
     postgres processes and all redis-server processes of the machine (other users' ones too), the
     machine's busy and steal shares, and CPU milliseconds per message sent;
   - a summary: what it ran on again (with the load average after the last run), a markdown table of
-    the runs with their median and worst, a table of the CPU per message, and the verdict.
+    the runs with their median and worst, a table of the CPU per message, and the verdict;
+  - the servers' own lines: the group commit's batches (every 1,000) and the garbage collector's
+    collections and longest stops (every 10 s, with the clock: config/serve.py).
 
 RESULT PASS only if in every run: all sockets held, 0 lost, 0 duplicated, p99 < 50 ms and (when the
 floor ran) our p50 at most 10x the floor's p50 of the same run; otherwise RESULT FAIL and what
@@ -377,6 +379,7 @@ def main() -> bool:
     signal.alarm(int(120 + args.runs * (2 * (args.seconds + args.drain) + 120)))
     django_setup()
     from django.db import connection
+    from django.utils import timezone
 
     rooms = setup_rooms(args.rooms)
     connection.close()
@@ -385,7 +388,7 @@ def main() -> bool:
     redis_url = bench_env()["REDIS_URL"]
     Redis.from_url(redis_url).flushdb()  # our own db only: stale channel-layer state
     ports = [free_port() for _ in range(args.servers)]
-    servers = [start_daphne(p, cpus=server_cpus, CHAT_GROUP_COMMIT_STATS=1) for p in ports]
+    servers = [start_daphne(p, cpus=server_cpus, CHAT_GROUP_COMMIT_STATS=1, SERVER_GC_STATS=1) for p in ports]
     floor_port = free_port()
     floor = subprocess.Popen([sys.executable, str(ROOT / "bench/relay_floor.py"), str(floor_port)], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin_to(server_cpus))
@@ -427,7 +430,8 @@ def main() -> bool:
         results = []
         for run in range(1, args.runs + 1):
             tag = f"run {run}/{args.runs}"
-            print(f"--- {tag} --- load average {sysinfo.load_average()} before")
+            # The clock in the servers' time zone, to place the servers' "gc:" lines printed at the end.
+            print(f"--- {tag} --- {timezone.localtime():%Y-%m-%d %H:%M:%S} --- load average {sysinfo.load_average()} before")
             ours_r = asyncio.run(run_phase(f"{tag} daphne+channels-redis", ours, room_ids, args.rate, args.seconds,
                                            args.drain, run=run, cpu_pids=cpu_pids))
             for line in cpu_lines(ours_r["cpu"], daphnes, ours_r["sent"]):
@@ -484,6 +488,10 @@ def main() -> bool:
             for line in err.splitlines():
                 if "group commit:" in line:
                     print(f"daphne {servers.index(s) + 1}: {line.split('chatrooms.groupcommit: ', 1)[-1]}")
+            # The garbage collector's stops, every 10 s (config/serve.py), with the log's clock time.
+            for line in err.splitlines():
+                if "config.serve: gc:" in line:
+                    print(f"daphne {servers.index(s) + 1}: {line[1:20]} {line.split('config.serve: ', 1)[-1]}")
             if real:
                 print("server errors:", err[-2000:])
         from bench import world

@@ -7,6 +7,7 @@ entered); who acts is a booking.actors.Actor. This app imports booking only (the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from contextlib import nullcontext
 from typing import NamedTuple
@@ -355,7 +356,7 @@ async def messages_post_async(posts: list[Post]) -> list[tuple[Message, bool] | 
     """messages_post for the event loop. On PostgreSQL the batch statement runs on the loop's own
     connection, with no trip to the database thread (chatrooms/groupcommit.py says why); a batch it
     cannot store whole goes post by post through message_post in the database thread."""
-    if connection.vendor != "postgresql":
+    if _db_facts().vendor != "postgresql":
         return await database_sync_to_async(messages_post)(posts)
     results, cleaned, fast = _batch_clean(posts)
     if not cleaned:
@@ -424,8 +425,7 @@ def _batch_statement(cleaned: list) -> tuple[str, list, dt.datetime]:
     no gap. A unique index refusing a row (a resend) raises IntegrityError; being one statement,
     that too changes nothing.
     """
-    qn = connection.ops.quote_name
-    messages, sessions = qn(Message._meta.db_table), qn(ChatSession._meta.db_table)
+    messages, sessions = _db_facts().messages_table, _db_facts().sessions_table
     values = ", ".join(["(%s::integer, %s::bigint, %s::text, %s::text, %s::text)"] * len(cleaned))
     sql = (
         f"WITH input (ord, session_id, role, text, client_id) AS (VALUES {values}), "
@@ -441,7 +441,24 @@ def _batch_statement(cleaned: list) -> tuple[str, list, dt.datetime]:
     )
     now = timezone.now()
     params = [value for i, post, text, client_id in cleaned for value in (i, post.session.pk, post.role, text, client_id)]
-    return sql, [*params, connection.ops.adapt_datetimefield_value(now)], now
+    return sql, [*params, now], now  # PostgreSQL takes an aware datetime as it is
+
+
+class _DbFacts(NamedTuple):
+    vendor: str
+    messages_table: str
+    sessions_table: str
+
+
+@functools.cache
+def _db_facts() -> _DbFacts:
+    """What the chat's hot path needs of the database, asked once per process. Not of
+    ``django.db.connection`` on every call: it is per context, and every asyncio task has a context
+    of its own, so asked on the event loop it made a new DatabaseWrapper (a dozen objects in
+    reference cycles) for every batch the group commit stored, ~100 a second per server process at
+    500 messages/s, for the cycle collector to free (docs/benchmarks.md §3)."""
+    qn = connection.ops.quote_name
+    return _DbFacts(connection.vendor, qn(Message._meta.db_table), qn(ChatSession._meta.db_table))
 
 
 def _batch_results(cleaned: list, stored: list[tuple[int, int, int]], now: dt.datetime, results: list) -> bool:

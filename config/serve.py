@@ -3,36 +3,36 @@
     .venv/bin/python -m config.serve [daphne's options] config.asgi:application
 
 ``make run`` (Procfile.dev), the browser tests and the benchmarks start the server this way; it
-takes every option ``daphne`` takes. Before daphne starts it does two things (docs/benchmarks.md §3,
-"Pauses of the garbage collector" and "uvloop"):
+takes every option ``daphne`` takes. Before daphne starts it does two things (docs/benchmarks.md §3):
 
 - **uvloop** (``SERVER_UVLOOP``, on by default): daphne's Twisted reactor runs on an asyncio event
   loop; uvloop's, written in C on libuv, spends less CPU per relayed frame than the pure-Python
   one (measured: 5–8 % less CPU per chat message in each server process). It must be chosen before
   daphne's module is imported, as daphne creates its loop at import, which is why this is a module
   of its own and not a setting daphne reads.
-- **The garbage collector** (``SERVER_GC_THRESHOLDS``): config/asgi.py already freezes what the
-  loaded application holds (``gc.freeze``: ~120,000 objects never walked again). But with 500
-  sockets a process holds another ~120,000 objects for them, and at CPython's thresholds
-  (700, 10, 10) each message's short-lived objects, caught alive by one of ~20 young collections a
-  second, were promoted until a full collection walked everything: a stop of 90–130 ms every 20 s
-  or so at 500 messages/s, and those stops were the chat's p99. Collecting the young generation
-  after 10,000 allocations instead of 700 catches far fewer of them alive, so full collections
-  become rare (none in a 20 s run at 500 messages/s; young collections then take up to ~25 ms on
-  this VM). Objects are still freed by reference counting as always; only cycles wait longer.
+- **The garbage collector's stops, counted** (``SERVER_GC_STATS``, off by default; the bench turns
+  it on): every 10 s, how many collections of each generation ran and the longest stop of each.
+  A full collection walks every object of the process (~120,000 for 500 sockets, besides the
+  application that config/asgi.py freezes) and stopped it for 60–130 ms on this VM; they happened
+  every 20 s or so at 500 messages/s, and were the chat's p99, until the cyclic garbage that fed
+  them (a DatabaseWrapper made per stored batch: chatrooms.services._db_facts) was gone. These
+  lines are how such a stop shows itself again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import sys
+import time
+
+logger = logging.getLogger("config.serve")  # not __name__: run with -m, this module is __main__
 
 
 def prepare() -> None:
-    """Choose the event loop, load the application (which freezes itself), set the collector's
-    thresholds (in that order)."""
+    """Choose the event loop, then load the application (daphne makes its loop on import)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
 
@@ -42,8 +42,36 @@ def prepare() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     import config.asgi  # noqa: F401  Django set up, the URLconf and every consumer imported (and daphne's loop made)
 
-    if settings.SERVER_GC_THRESHOLDS:
-        gc.set_threshold(*settings.SERVER_GC_THRESHOLDS)
+    if settings.SERVER_GC_STATS:
+        gc.callbacks.append(CollectorStops(every=10.0))
+
+
+class CollectorStops:
+    """A ``gc.callbacks`` entry that logs, at most every ``every`` seconds, how many collections of
+    each generation ran and the longest stop of each (``SERVER_GC_STATS``; bench/chat_load.py prints
+    the lines): the stops are what a message caught in one waits for."""
+
+    def __init__(self, every: float):
+        self.every = every
+        self.started = 0.0
+        self.since = time.monotonic()
+        self.counts = [0, 0, 0]
+        self.longest = [0.0, 0.0, 0.0]
+
+    def __call__(self, phase: str, info: dict) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self.started = now
+            return
+        generation = info["generation"]
+        self.counts[generation] += 1
+        self.longest[generation] = max(self.longest[generation], now - self.started)
+        if time.monotonic() - self.since >= self.every:
+            logger.info(
+                "gc: %.0f s: %s", time.monotonic() - self.since,
+                "; ".join(f"gen{g} {n} (longest {t * 1000:.1f} ms)" for g, (n, t) in enumerate(zip(self.counts, self.longest))),
+            )
+            self.since, self.counts, self.longest = time.monotonic(), [0, 0, 0], [0.0, 0.0, 0.0]
 
 
 def main(argv: list[str] | None = None) -> None:

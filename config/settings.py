@@ -301,19 +301,10 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Domain knobs ---------------------------------------------------------------------------
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
-# The server process (config/serve.py, `python -m config.serve`): daphne on uvloop's event loop, and
-# the garbage collector's thresholds (gen0, gen1, gen2) over the frozen application (config/asgi.py);
-# "" leaves the collector alone (docs/benchmarks.md §3).
+# The server process (config/serve.py, `python -m config.serve`): daphne on uvloop's event loop.
 SERVER_UVLOOP = env.bool("SERVER_UVLOOP", default=True)
-_gc_thresholds = env.str("SERVER_GC_THRESHOLDS", default="10000,20,20")
-try:
-    SERVER_GC_THRESHOLDS = [int(v) for v in _gc_thresholds.split(",")] if _gc_thresholds.strip() else []
-    if SERVER_GC_THRESHOLDS and (len(SERVER_GC_THRESHOLDS) != 3 or min(SERVER_GC_THRESHOLDS) < 1):
-        raise ValueError
-except ValueError:
-    raise ImproperlyConfigured(
-        f"SERVER_GC_THRESHOLDS must be three positive whole numbers (gen0,gen1,gen2) or empty, not {_gc_thresholds!r}"
-    ) from None
+# Log, every 10 s, the garbage collector's collections and longest stops in the server process.
+SERVER_GC_STATS = env.bool("SERVER_GC_STATS", default=False)
 # Log how the chat's group commit batches messages and where their time goes (chatrooms/groupcommit.py;
 # bench/chat_load.py turns it on and prints the lines).
 CHAT_GROUP_COMMIT_STATS = env.bool("CHAT_GROUP_COMMIT_STATS", default=False)
@@ -369,6 +360,7 @@ LOGGING = {
         "django.server": {"handlers": [], "propagate": False},
         "django.channels.server": {"handlers": [], "propagate": False},
         **({"chatrooms.groupcommit": {"level": "INFO"}} if CHAT_GROUP_COMMIT_STATS else {}),
+        **({"config.serve": {"level": "INFO"}} if SERVER_GC_STATS else {}),
     },
 }
 

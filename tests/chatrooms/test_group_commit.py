@@ -4,6 +4,7 @@ open, numbered next in its chat without a gap, a resend stored once, and acknowl
 is stored."""
 
 import asyncio
+import contextvars
 import datetime as dt
 import random
 import threading
@@ -260,6 +261,33 @@ async def test_the_loop_stores_a_batch_without_the_database_thread_and_survives_
         (1, "parent", "yksi"), (2, "worker", "kaksi"), (3, "parent", "kolme"), (4, "worker", "neljä"),
         (5, "worker", "viisi"), (6, "worker", "kuusi"), (7, "parent", "seitsemän"),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(60)
+async def test_storing_from_the_event_loop_makes_no_database_wrapper_per_batch(service, worker, monkeypatch):
+    """Django's ``connection`` is per context, and every asyncio task has a context of its own: asked
+    on the event loop, it made a new DatabaseWrapper (and a dozen objects in reference cycles around
+    it) for every batch the group commit's flusher task stored, ~100 a second per process at 500
+    messages/s, garbage that only the cycle collector frees (docs/benchmarks.md §3)."""
+    from django.db.utils import ConnectionHandler
+
+    session = await database_sync_to_async(open_chat)(service, worker)
+    loop = asyncio.get_running_loop()
+
+    def in_a_fresh_context(coro):  # a socket's task, in whose context the connection was never asked for
+        return loop.create_task(coro, context=contextvars.Context())
+
+    await in_a_fresh_context(services.messages_post_async([Post(session, "parent", "lämmittely", "warm")]))  # made once
+    made = []
+    real = ConnectionHandler.create_connection
+    monkeypatch.setattr(ConnectionHandler, "create_connection", lambda self, alias: made.append(alias) or real(self, alias))
+
+    results = [await in_a_fresh_context(services.messages_post_async([Post(session, "parent", f"viesti {i}", f"p-{i}")])) for i in range(20)]
+
+    assert [r[0][0].seq for r in results] == list(range(2, 22))
+    assert made == []
 
 
 @pytest.mark.django_db(transaction=True)
