@@ -23,7 +23,8 @@ Printed, in order:
   - a summary: what it ran on again (with the load average after the last run), a markdown table of
     the runs with their median and worst, a table of the CPU per message, and the verdict;
   - the servers' own lines: the group commit's batches (every 1,000) and the garbage collector's
-    collections and longest stops (every 10 s, with the clock: config/serve.py).
+    collections and longest stops (every 10 s, and each full collection, with the clock:
+    config/serve.py).
 
 RESULT PASS only if in every run: all sockets held, 0 lost, 0 duplicated, p99 < 50 ms and (when the
 floor ran) our p50 at most 10x the floor's p50 of the same run; otherwise RESULT FAIL and what

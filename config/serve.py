@@ -66,6 +66,8 @@ class CollectorStops:
         generation = info["generation"]
         self.counts[generation] += 1
         self.longest[generation] = max(self.longest[generation], now - self.started)
+        if generation == 2:  # rare and long: each one, with its clock, so that it can be placed
+            logger.info("gc: full collection, %.1f ms, %d objects freed", (now - self.started) * 1000, info["collected"])
         if time.monotonic() - self.since >= self.every:
             logger.info(
                 "gc: %.0f s: %s", time.monotonic() - self.since,

@@ -66,3 +66,11 @@ def test_the_stops_are_logged_per_generation_at_most_every_interval(caplog):
         gc.callbacks.remove(quiet)
     assert not [r for r in caplog.records if r.name == "config.serve"]
     assert quiet.counts == [1, 0, 0]
+
+    gc.callbacks.append(quiet)
+    try:
+        gc.collect()  # a full collection is logged at once, whatever the interval
+    finally:
+        gc.callbacks.remove(quiet)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "config.serve"]
+    assert line.startswith("gc: full collection, ") and line.endswith(" objects freed")
