@@ -485,12 +485,13 @@ def main() -> bool:
             # shutdown noise. Anything else is a real server error and is shown.
             blocks = [b.strip() for b in err.split("Traceback (most recent call last):")[1:]]
             real = [b for b in blocks if b and not b.splitlines()[-1].startswith(("asyncio.exceptions.CancelledError", "During handling"))]
-            # Where a message's time went inside the server (chatrooms/groupcommit.py), every 1,000 batches.
-            for line in err.splitlines():
+            # The servers' own account: where a message's time went (chatrooms/groupcommit.py, every
+            # 1,000 batches), then the garbage collector's stops (config/serve.py, with the log's clock).
+            lines = err.splitlines()
+            for line in lines:
                 if "group commit:" in line:
                     print(f"daphne {servers.index(s) + 1}: {line.split('chatrooms.groupcommit: ', 1)[-1]}")
-            # The garbage collector's stops, every 10 s (config/serve.py), with the log's clock time.
-            for line in err.splitlines():
+            for line in lines:
                 if "config.serve: gc:" in line:
                     print(f"daphne {servers.index(s) + 1}: {line[1:20]} {line.split('config.serve: ', 1)[-1]}")
             if real:

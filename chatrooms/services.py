@@ -425,7 +425,7 @@ def _batch_statement(cleaned: list) -> tuple[str, list, dt.datetime]:
     no gap. A unique index refusing a row (a resend) raises IntegrityError; being one statement,
     that too changes nothing.
     """
-    messages, sessions = _db_facts().messages_table, _db_facts().sessions_table
+    _, messages, sessions = _db_facts()
     values = ", ".join(["(%s::integer, %s::bigint, %s::text, %s::text, %s::text)"] * len(cleaned))
     sql = (
         f"WITH input (ord, session_id, role, text, client_id) AS (VALUES {values}), "

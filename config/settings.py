@@ -299,12 +299,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Domain knobs ---------------------------------------------------------------------------
-CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
-# The server process (config/serve.py, `python -m config.serve`): daphne on uvloop's event loop.
+# --- The server process (config/serve.py, `python -m config.serve`) ------------------------
+# daphne on uvloop's event loop.
 SERVER_UVLOOP = env.bool("SERVER_UVLOOP", default=True)
 # Log, every 10 s, the garbage collector's collections and longest stops in the server process.
 SERVER_GC_STATS = env.bool("SERVER_GC_STATS", default=False)
+
+# --- Domain knobs ---------------------------------------------------------------------------
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
 # Log how the chat's group commit batches messages and where their time goes (chatrooms/groupcommit.py;
 # bench/chat_load.py turns it on and prints the lines).
 CHAT_GROUP_COMMIT_STATS = env.bool("CHAT_GROUP_COMMIT_STATS", default=False)

@@ -316,4 +316,3 @@ async def test_a_burst_from_many_sockets_is_acknowledged_only_as_stored(service,
         assert [(m["id"], m["seq"], m["text"]) for m in got] == rows == [(rows[k][0], k + 1, f"{booking.pk}:{k}") for k in range(3)]
         await staff.disconnect()
         await parent.disconnect()
-
