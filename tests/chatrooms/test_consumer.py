@@ -337,9 +337,10 @@ async def test_worker_dashboard_hears_new_bookings_cancellations_and_the_waiting
     )
     connected, _ = await dash.connect()
     assert connected
-    day = timezone.localdate() + dt.timedelta(days=2)
-
     def first_free_slot():
+        day = timezone.localdate() + dt.timedelta(days=2)
+        while selectors.closed_dates(day, day):  # a public holiday (6 December) has no free time
+            day += dt.timedelta(days=1)
         service.workers.add(worker)
         Availability.objects.create(worker=worker, service=service, weekday=day.weekday(), start_time=dt.time(10), end_time=dt.time(13))
         return selectors.free_slots(service=service, start_date=day, end_date=day)[0]

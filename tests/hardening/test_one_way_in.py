@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from booking import codes
+from booking import codes, selectors
 from booking.models import Booking
 from chatrooms.models import ChatSession, Message
 from staff.models import User
@@ -87,12 +87,20 @@ async def join_worker(user, booking_id):
     return comm
 
 
-def a_free_follow_up_time(worker, service, booking, days=7):
-    """A start the worker is free at (the fixture worker takes weekdays 10–13)."""
-    day = timezone.localdate() + dt.timedelta(days=days)
-    while day.weekday() > 4:
+def free_follow_up_times(n, days=7):
+    """Starts on ``n`` different open weekdays from ``days`` ahead, when the fixture worker (weekdays
+    10–13) is free: no weekend, no public holiday or closed day (booking.selectors.closed_dates)."""
+    day, starts = timezone.localdate() + dt.timedelta(days=days), []
+    while len(starts) < n:
+        if day.weekday() <= 4 and not selectors.closed_dates(day, day):
+            starts.append(dt.datetime.combine(day, dt.time(11), tzinfo=timezone.get_current_timezone()))
         day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(11), tzinfo=timezone.get_current_timezone())
+    return starts
+
+
+def a_free_follow_up_time(worker, service, booking, days=7):
+    """A start the worker is free at."""
+    return free_follow_up_times(1, days)[0]
 
 
 # --- finding 2: follow-ups from the chat go through the same rules as every booking ------------------
@@ -122,8 +130,8 @@ async def test_follow_ups_from_the_chat_count_against_the_booking_limit_and_the_
     booking, code = await database_sync_to_async(booking_now)(service, worker)
     parent = await join_parent(code)
     answers = []
-    for days in (7, 8, 9, 10, 11, 12, 13):
-        start = await database_sync_to_async(a_free_follow_up_time)(worker, service, booking, days)
+    # Seven different free times: every refusal is then the limits', never a time already taken.
+    for start in await database_sync_to_async(free_follow_up_times)(7):
         await parent.send_json_to({"type": "followup_book", "start": start.isoformat()})
         answers.append(await until(parent, ("error", "followup_booked")))
     booked = [a for a in answers if a["type"] == "followup_booked"]
