@@ -13,6 +13,7 @@ from booking.models import Availability, Booking
 from chatrooms.models import ChatSession, Message
 from config.asgi import application
 from tests.conftest import mfa_session, SYSTEM
+from tests.dates import open_day
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
 ORIGIN = (b"origin", b"http://localhost")
@@ -338,9 +339,7 @@ async def test_worker_dashboard_hears_new_bookings_cancellations_and_the_waiting
     connected, _ = await dash.connect()
     assert connected
     def first_free_slot():
-        day = timezone.localdate() + dt.timedelta(days=2)
-        while selectors.closed_dates(day, day):  # a public holiday (6 December) has no free time
-            day += dt.timedelta(days=1)
+        day = open_day(timezone.localdate() + dt.timedelta(days=2))  # a public holiday has no free time
         service.workers.add(worker)
         Availability.objects.create(worker=worker, service=service, weekday=day.weekday(), start_time=dt.time(10), end_time=dt.time(13))
         return selectors.free_slots(service=service, start_date=day, end_date=day)[0]

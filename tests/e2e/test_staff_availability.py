@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from booking.models import Availability
+from tests.dates import open_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
@@ -14,7 +15,7 @@ def test_worker_adds_a_weekly_time_and_the_parent_sees_it(live_server_url, new_c
     site = live_server_url
     worker = make_worker("Sanna")
     service.workers.add(worker)
-    day = timezone.localdate() + dt.timedelta(days=8)  # next week, well within the horizon
+    day = open_day(timezone.localdate() + dt.timedelta(days=8))  # next week, well within the horizon
     monday = day - dt.timedelta(days=day.weekday())
 
     parent = new_context().new_page()

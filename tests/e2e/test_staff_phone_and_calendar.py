@@ -19,6 +19,7 @@ from django.test import Client
 
 from tests.conftest import staff_login
 from tests.e2e.test_accessibility import assert_accessible
+from tests.dates import open_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
@@ -57,7 +58,8 @@ def _booking(service, worker, start, **extra):
 
 
 def _later_day():
-    return timezone.localdate() + dt.timedelta(days=8)  # next week, inside the booking horizon
+    # next week, inside the booking horizon, and not a public holiday (no times are given on one)
+    return open_day(timezone.localdate() + dt.timedelta(days=8))
 
 
 def _at(day, hour):

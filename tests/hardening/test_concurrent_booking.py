@@ -10,6 +10,7 @@ from django.db import connection
 from booking import services
 from booking.models import Booking
 from tests.conftest import TZ, SYSTEM
+from tests.dates import open_day
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -17,9 +18,11 @@ THREADS = 16
 
 
 def next_monday(hour, plus_days=0):
+    """``hour`` on the Monday (+ ``plus_days``) of the first week from next on when that day is open."""
     today = dt.datetime.now(TZ).date()
-    monday = today + dt.timedelta(days=7 - today.weekday() + plus_days)
-    return dt.datetime.combine(monday, dt.time(hour), tzinfo=TZ)
+    day = today + dt.timedelta(days=7 - today.weekday() + plus_days)
+    day = open_day(day, weekdays=(day.weekday(),), step=7)  # not Easter Monday, not Boxing Day...
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=TZ)
 
 
 def _race(fn, n=THREADS):

@@ -20,11 +20,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from booking import codes, selectors
+from booking import codes
 from booking.models import Booking
 from chatrooms.models import ChatSession, Message
 from staff.models import User
 from tests.conftest import local, mfa_session, staff_login
+from tests.dates import open_day
 
 ORIGIN = (b"origin", b"http://localhost")
 API = "/api/v1"
@@ -92,8 +93,8 @@ def free_follow_up_times(n, days=7):
     10–13) is free: no weekend, no public holiday or closed day (booking.selectors.closed_dates)."""
     day, starts = timezone.localdate() + dt.timedelta(days=days), []
     while len(starts) < n:
-        if day.weekday() <= 4 and not selectors.closed_dates(day, day):
-            starts.append(dt.datetime.combine(day, dt.time(11), tzinfo=timezone.get_current_timezone()))
+        day = open_day(day, weekdays=range(5))
+        starts.append(dt.datetime.combine(day, dt.time(11), tzinfo=timezone.get_current_timezone()))
         day += dt.timedelta(days=1)
     return starts
 
