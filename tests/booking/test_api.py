@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from booking import selectors
 from booking.models import Booking
 from tests.conftest import local
 

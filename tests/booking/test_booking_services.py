@@ -5,7 +5,7 @@ import math
 import threading
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from booking import codes, selectors, services
 from booking.models import Booking

@@ -21,7 +21,6 @@ MONDAY_OPENS, MONDAY_CLOSES = local(2026, 11, 23, 10), local(2026, 11, 23, 13)
 def ensure_chat_channel():
     """The drop-in chat's channel as the hours migration seeds it (a transactional test before this
     one may have flushed the seeded rows)."""
-    import datetime as dt
 
     from hours.models import Channel, WeeklyHours
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path

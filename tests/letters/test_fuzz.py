@@ -20,7 +20,6 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from letters import services
-from staff.models import User
 from tests.conftest import staff_actor, staff_login
 from tests.hardening import fuzzing as fz
 

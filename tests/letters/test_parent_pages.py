@@ -1,12 +1,11 @@
 """The parent's letter pages: write (the promise said before sending), the code shown once, read
 with the code, write again, close, print, the privacy notice; in Finnish, Swedish and English."""
 
-import re
 
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from letters import services
 from letters.models import Letter, Thread

@@ -28,7 +28,7 @@ def act(client, thread, action, **data):
 
 
 def test_a_worker_takes_drafts_sends_and_records(write_letter, letter_worker):
-    old = services.letter_create(actor=services.Actor.system(), text="vanha kirje", now=timezone.now() - timezone.timedelta(days=8)).thread
+    services.letter_create(actor=services.Actor.system(), text="vanha kirje", now=timezone.now() - timezone.timedelta(days=8)).thread
     thread, _ = write_letter(nickname="Äiti-K")
     worker = signed_in(letter_worker)
     inbox = page(worker.get("/staff/letters/"))
