@@ -12,10 +12,17 @@ times on the same rooms and servers, so that one figure is never read alone.
 Printed, in order:
   - what it ran on (bench/sysinfo.py): date (UTC), command line, git commit, CPU model, cores,
     load average, kernel, Python and package versions, PostgreSQL server_version and
-    synchronous_commit, Redis version, the bench's settings and the pinning;
+    synchronous_commit, Redis version, the bench's settings and the pinning, and how long a one-row
+    INSERT and its commit take on this PostgreSQL (one every 5 ms for --probe-seconds, before the
+    first run and after the last: p50, p99, max and the stalls of 40 ms or more; the disk's flush is
+    in every stored message, and a VM's disk may stall it whatever the load);
   - for each run ("run 1/3"): the clock when it started and the load average before and after; sockets held, messages per second,
     delivery latency p50/p95/p99/max (send -> the other side receives it), messages lost and
-    duplicated, for our servers and for the floor, and our p50 as a multiple of the floor's; and
+    duplicated, for our servers and for the floor, and our p50 as a multiple of the floor's; where
+    the slowest 1 % of our messages lost their time (store leg: send -> ack, after the commit; relay
+    leg: the rest) and in which seconds of the window they were sent, with the clock (a cluster is a
+    stall: compare it with the commit probe and the servers' gc lines); the load generator's own
+    garbage collections in the window (none: it keeps its collector off while it measures); and
     where the CPU went in our servers' send window (from just before the first send to the end of
     the drain): CPU seconds of each daphne process, of this process (the load generator), of all
     postgres processes and all redis-server processes of the machine (other users' ones too), the
@@ -44,6 +51,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -63,6 +71,31 @@ P99_LIMIT = 0.050  # seconds
 FLOOR_RATIO_LIMIT = 10  # our p50 at most this many times the floor's
 
 
+class OwnStops:
+    """The load generator's own garbage collections (``gc.callbacks``): a collection stops this
+    process, and every message that arrives meanwhile is timed late, in both legs at once."""
+
+    def __init__(self):
+        self.started = 0.0
+        self.stops: list[tuple[float, int, float]] = []  # (start, generation, seconds)
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self.started = time.monotonic()
+        else:
+            self.stops.append((self.started, info["generation"], time.monotonic() - self.started))
+
+    def line(self, start: float, end: float) -> str:
+        inside = [(t - start, g, d) for t, g, d in self.stops if start <= t <= end]
+        longest = sorted(inside, key=lambda x: -x[2])[:3]
+        return (f"load generator's own gc in the window: {len(inside)} collections, "
+                f"{sum(d for _, _, d in inside) * 1000:.0f} ms in all; longest "
+                + (", ".join(f"{d * 1000:.1f} ms (gen{g}, second {t:.0f})" for t, g, d in longest) or "none"))
+
+
+OWN_STOPS = OwnStops()
+
+
 class Stats:
     def __init__(self):
         self.sent = {}  # (room, role, seq) -> t_sent
@@ -71,6 +104,7 @@ class Stats:
         self.errors = {}
         self.acks = 0
         self.ack_lat = []
+        self.ack = {}  # (room, role, seq) -> send -> ack
         self.closed = 0
 
 
@@ -105,17 +139,27 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     await asyncio.sleep(1.0)  # the joins' presence notices settle
     # The CPU window opens here, just before the first send (reading /proc takes a few ms: the
     # sending is timed from after it).
+    # The load generator's own collector stays out of the window: a full collection of its 1,000
+    # sockets stopped it for up to 180 ms, and every message arriving meanwhile was timed late (the
+    # stops were printed: OWN_STOPS). The window's garbage (tens of MB at most) waits for the end.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     cpu_before = sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")) if cpu_pids else None
     t_window = start = time.monotonic()
     end = start + seconds
+    own_lag = asyncio.create_task(watch_loop(end + drain))
     senders = [asyncio.create_task(send_loop(stats, r, role, conns[(r, role)][0], start, end, interval, is_floor, run))
                for (r, role) in conns if isinstance(conns[(r, role)], tuple) and len(conns[(r, role)]) == 2]
     await asyncio.gather(*senders)
     await asyncio.sleep(drain)
+    t_gc_on = time.monotonic()
+    gc.enable()
     cpu = None
     if cpu_pids:
         cpu = sysinfo.cpu_used(cpu_before, sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")))
         cpu["window"] = time.monotonic() - t_window
+    stalls = await own_lag
     held = sum(1 for ws in hold if ws.state.name == "OPEN")
     for ws in hold:
         await ws.close()
@@ -131,6 +175,11 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     if stats.ack_lat:
         print(f"  stored and acknowledged (send -> ack): p50 {ms(pct(stats.ack_lat, 50))} ms  "
               f"p99 {ms(pct(stats.ack_lat, 99))} ms")
+        for line in tail_lines(stats, t_window, seconds):
+            print("  " + line)
+    print("  " + OWN_STOPS.line(t_window, t_gc_on))  # none, unless the collector is left on
+    print(f"  load generator's own loop held 30 ms or more: {len(stalls)} times"
+          + "".join(f"; {d * 1000:.0f} ms at second {t - t_window:.1f}" for t, d in sorted(stalls, key=lambda x: -x[1])[:3]))
     return {"held": held, "sockets": n_sockets, "sent": sent, "rate": sent / seconds, "lost": len(lost), "dups": stats.dups,
             "errors": stats.errors, **figures, "cpu": cpu}
 
@@ -157,7 +206,9 @@ async def connect_and_join(stats, room, role, url, headers, join, ev, is_floor, 
                 elif t == "ack":
                     stats.acks += 1
                     # Stored and acknowledged: the sender's half of the trip (the rest is the relay).
-                    stats.ack_lat.append(time.monotonic() - float(f["message"]["text"].split("|")[2]))
+                    room_s, seq_s, t_s = f["message"]["text"].split("|")
+                    stats.ack_lat.append(time.monotonic() - float(t_s))
+                    stats.ack[(int(room_s), role, int(seq_s))] = stats.ack_lat[-1]
                 elif t == "joined":
                     ev.set()
                 elif t == "error":
@@ -199,6 +250,44 @@ async def send_loop(stats, room, role, ws, start, end, interval, is_floor, run):
         if next_t >= end:
             break  # no idle wait after the last message: the drain starts when the sending ends
         await asyncio.sleep(max(0, next_t - time.monotonic()))
+
+
+async def watch_loop(until: float, every: float = 0.01, slow: float = 0.03) -> list[tuple[float, float]]:
+    """(when, how late) of each time this process's event loop woke ``slow`` or more late: while it
+    is held, arriving messages are timed late."""
+    stalls = []
+    while time.monotonic() < until:
+        due = time.monotonic() + every
+        await asyncio.sleep(every)
+        late = time.monotonic() - due
+        if late >= slow:
+            stalls.append((due, late))
+    return stalls
+
+
+def tail_lines(stats, start: float, seconds: int) -> list[str]:
+    """Where the slowest 1 % of the messages lost their time: in the store leg (send -> ack, which
+    comes after the commit) or in the relay leg (the rest: publish, Redis, the other process, its
+    socket); and when they were sent (per second of the send window), to tell a stall of the whole
+    machine (a cluster) from queueing spread over the run."""
+    if not stats.got:
+        return []
+    cut = pct(list(stats.got.values()), 99)
+    slow = [k for k, v in stats.got.items() if v >= cut]
+    legs = [(stats.ack[k], stats.got[k] - stats.ack[k]) for k in slow if k in stats.ack]
+    per_second = [0] * (seconds + 1)
+    for k in slow:
+        per_second[min(seconds, max(0, int(stats.sent[k] - start)))] += 1
+    busiest = sorted(range(len(per_second)), key=per_second.__getitem__, reverse=True)[:3]
+    wall = time.time() - time.monotonic() + start  # the window's start on the wall clock
+    lines = [f"slowest 1 % ({len(slow)} messages, >= {ms(cut)} ms): sent in second "
+             + ", ".join(f"{s} ({per_second[s]}, {dt.datetime.fromtimestamp(wall + s):%H:%M:%S})"
+                         for s in sorted(busiest) if per_second[s])
+             + f" of the window; per second: {' '.join(str(n) for n in per_second)}"]
+    if legs:
+        lines.append(f"slowest 1 %: store leg (send -> ack) p50 {ms(pct([a for a, _ in legs], 50))} ms, "
+                     f"relay leg (ack -> the other side) p50 {ms(pct([r for _, r in legs], 50))} ms")
+    return lines
 
 
 def setup_rooms(n):
@@ -353,6 +442,9 @@ def main() -> bool:
     ap.add_argument("--servers", type=int, default=2, help="daphne processes; a room's two sockets use different ones")
     ap.add_argument("--runs", type=int, default=3, help="times the whole (our servers, then the floor) is run")
     ap.add_argument("--skip-floor", action="store_true")
+    ap.add_argument("--probe-seconds", type=float, default=10,
+                    help="time the disk's commit (one-row INSERT and commit every 5 ms) for this long before the "
+                         "first run and after the last; 0: not at all")
     ap.add_argument("--pin", type=parse_pin, metavar="LOADGEN_CPUS:SERVER_CPUS",
                     help="e.g. 1:0: this process on CPU 1, the daphne processes and the floor relay on CPU 0")
     args = ap.parse_args()
@@ -376,8 +468,9 @@ def main() -> bool:
         raise TimeoutError("bench/chat_load.py: watchdog fired; stopping the servers")
 
     signal.signal(signal.SIGALRM, watchdog)
+    gc.callbacks.append(OWN_STOPS)
     # Bounded, whatever happens: set-up, then per run both phases' sending and draining plus time to connect.
-    signal.alarm(int(120 + args.runs * (2 * (args.seconds + args.drain) + 120)))
+    signal.alarm(int(120 + 2 * args.probe_seconds + args.runs * (2 * (args.seconds + args.drain) + 120)))
     django_setup()
     from django.db import connection
     from django.utils import timezone
@@ -409,6 +502,8 @@ def main() -> bool:
                       + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")),
             "pinning": pinning,
         })
+        if args.probe_seconds:
+            info["postgresql commit, before the first run"] = sysinfo.commit_probe(args.probe_seconds)
         connection.close()
         info["load average before the first run"] = info.pop("load average")
         sysinfo.show(info)
@@ -448,6 +543,9 @@ def main() -> bool:
             results.append(r)
 
         info["load average after the last run"] = sysinfo.load_average()
+        if args.probe_seconds:
+            info["postgresql commit, after the last run"] = sysinfo.commit_probe(args.probe_seconds)
+            connection.close()
         info["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         print()
         sysinfo.show(info, title="summary: ran on")
@@ -486,14 +584,15 @@ def main() -> bool:
             blocks = [b.strip() for b in err.split("Traceback (most recent call last):")[1:]]
             real = [b for b in blocks if b and not b.splitlines()[-1].startswith(("asyncio.exceptions.CancelledError", "During handling"))]
             # The servers' own account: where a message's time went (chatrooms/groupcommit.py, every
-            # 1,000 batches), then the garbage collector's stops (config/serve.py, with the log's clock).
+            # 1,000 batches), then the garbage collector's stops and the event loop's stalls
+            # (config/serve.py, with the log's clock).
             lines = err.splitlines()
             for line in lines:
                 if "group commit:" in line:
                     print(f"daphne {servers.index(s) + 1}: {line.split('chatrooms.groupcommit: ', 1)[-1]}")
             for line in lines:
-                if "config.serve: gc:" in line:
-                    print(f"daphne {servers.index(s) + 1}: {line[1:20]} {line.split('config.serve: ', 1)[-1]}")
+                if "config.serve: gc:" in line or "config.serve: loop:" in line:
+                    print(f"daphne {servers.index(s) + 1}: {line[1:24]} {line.split('config.serve: ', 1)[-1]}")
             if real:
                 print("server errors:", err[-2000:])
         from bench import world

@@ -109,6 +109,37 @@ def postgres_info() -> str:
     return f"{version}, synchronous_commit={sync} ({where})"
 
 
+def commit_probe(seconds: float = 10.0, *, every: float = 0.005, slow: float = 0.040) -> str:
+    """How long a one-row INSERT and its commit take on this PostgreSQL, one every ``every`` seconds
+    for ``seconds``, with the connection's own synchronous_commit: the disk's flush is in every
+    stored chat message, and a VM's virtual disk may stall a flush for 100 ms and more, whatever the
+    load (docs/benchmarks.md §3). Through Django's connection, in a table of its own (logged, as the
+    chat's are), dropped afterwards."""
+    import time
+
+    from django.db import connection
+
+    table = "bench_commit_probe"
+    took = []
+    try:
+        with connection.cursor() as cur:
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), pad text)")
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                started = time.monotonic()
+                cur.execute(f"INSERT INTO {table} (pad) VALUES (%s)", ["x" * 200])  # autocommit: one commit
+                took.append(time.monotonic() - started)
+                time.sleep(max(0.0, every - (time.monotonic() - started)))
+            cur.execute(f"DROP TABLE {table}")
+    except Exception as exc:
+        return f"unavailable ({type(exc).__name__}: {exc})"
+    took.sort()
+    at = lambda q: took[min(len(took) - 1, round(q * (len(took) - 1)))] * 1000  # noqa: E731
+    stalls = sum(1 for t in took if t >= slow)
+    return (f"{len(took)} commits in {seconds:g} s: p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms, max {took[-1] * 1000:.1f} ms; "
+            f"{stalls} of {slow * 1000:.0f} ms or more")
+
+
 def redis_info(url: str) -> str:
     from redis import Redis
 

@@ -11,7 +11,10 @@ takes every option ``daphne`` takes. Before daphne starts it does two things (do
   daphne's module is imported, as daphne creates its loop at import, which is why this is a module
   of its own and not a setting daphne reads.
 - **The garbage collector's stops, counted** (``SERVER_GC_STATS``, off by default; the bench turns
-  it on): every 10 s, how many collections of each generation ran and the longest stop of each.
+  it on): every 10 s, how many collections of each generation ran and the longest stop of each;
+  and every time the event loop was held 30 ms or more (``LoopStalls``), with the clock, so that a
+  stall of the chat can be placed in the server or outside it (in the send windows at 500
+  messages/s there were none: the stalls left are the database's commits; docs/benchmarks.md §3).
   A full collection walks every object of the process (~120,000 for 500 sockets, besides the
   application that config/asgi.py freezes) and stopped it for 60–130 ms on this VM; they happened
   every 20 s or so at 500 messages/s, and were the chat's p99, until the cyclic garbage that fed
@@ -76,9 +79,33 @@ class CollectorStops:
             self.since, self.counts, self.longest = time.monotonic(), [0, 0, 0], [0.0, 0.0, 0.0]
 
 
+class LoopStalls:
+    """Every ``every`` seconds, a callback on the server's event loop that notes how late it ran; a
+    lateness of ``slow`` or more is logged with the clock (``SERVER_GC_STATS``): the loop was held
+    (a long callback, a collection, the CPU taken away), and every socket of the process waited."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, every: float = 0.01, slow: float = 0.03):
+        self.loop, self.every, self.slow = loop, every, slow
+
+    def start(self) -> None:
+        self.loop.call_later(self.every, self.check, self.loop.time() + self.every)
+
+    def check(self, due: float) -> None:
+        late = self.loop.time() - due
+        if late >= self.slow:
+            logger.info("loop: held %.1f ms", late * 1000)
+        self.loop.call_later(self.every, self.check, self.loop.time() + self.every)
+
+
 def main(argv: list[str] | None = None) -> None:
     prepare()
     from daphne.cli import CommandLineInterface
+    from django.conf import settings
+
+    if settings.SERVER_GC_STATS:
+        from daphne.server import twisted_loop
+
+        LoopStalls(twisted_loop).start()  # the loop that daphne made at import and runs its reactor on
 
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 

@@ -302,7 +302,8 @@ CONTENT_SECURITY_POLICY = {
 # --- The server process (config/serve.py, `python -m config.serve`) ------------------------
 # daphne on uvloop's event loop.
 SERVER_UVLOOP = env.bool("SERVER_UVLOOP", default=True)
-# Log, every 10 s, the garbage collector's collections and longest stops in the server process.
+# Log, every 10 s, the garbage collector's collections and longest stops in the server process, and
+# each time its event loop was held 30 ms or more.
 SERVER_GC_STATS = env.bool("SERVER_GC_STATS", default=False)
 
 # --- Domain knobs ---------------------------------------------------------------------------

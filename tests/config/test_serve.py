@@ -1,5 +1,5 @@
 """The server process (config/serve.py): daphne on uvloop (which can be turned off), and the garbage
-collector's stops counted when asked. That the whole app (pages, WebSockets, two processes over
+collector's stops and the event loop's stalls logged when asked. That the whole app (pages, WebSockets, two processes over
 Redis) works when served this way is proven by every test that starts a server: tests/e2e and
 tests/hardening/test_scale_out.py."""
 
@@ -13,7 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from config.serve import CollectorStops
+import asyncio
+import time
+
+from config.serve import CollectorStops, LoopStalls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,3 +77,21 @@ def test_the_stops_are_logged_per_generation_at_most_every_interval(caplog):
         gc.callbacks.remove(quiet)
     [line] = [r.getMessage() for r in caplog.records if r.name == "config.serve"]
     assert line.startswith("gc: full collection, ") and line.endswith(" objects freed")
+
+
+def test_a_held_event_loop_is_logged_with_how_long_and_a_free_one_is_not(caplog):
+    caplog.set_level(logging.INFO, logger="config.serve")
+
+    async def hold_the_loop_once():
+        LoopStalls(asyncio.get_running_loop(), every=0.005, slow=0.08).start()
+        await asyncio.sleep(0.1)  # free: the watcher runs on time
+        free = [r.getMessage() for r in caplog.records if r.name == "config.serve"]
+        time.sleep(0.25)  # a callback that keeps the loop for 250 ms
+        await asyncio.sleep(0.05)
+        return free
+
+    free = asyncio.run(hold_the_loop_once())
+    assert free == []
+    [line] = [r.getMessage() for r in caplog.records if r.name == "config.serve"]
+    assert line.startswith("loop: held ") and line.endswith(" ms")
+    assert 200 <= float(line.split()[2]) < 2000
