@@ -4,7 +4,8 @@ through a bare asyncio `websockets` relay (the floor on this machine). The whole
 times on the same rooms and servers, so that one figure is never read alone.
 
     .venv/bin/python bench/chat_load.py [--rooms 500] [--rate 500] [--seconds 20] [--drain 5]
-        [--servers 2] [--runs 3] [--skip-floor] [--pin LOADGEN_CPUS:SERVER_CPUS]
+        [--servers 2] [--runs 3] [--skip-floor] [--pin LOADGEN_CPUS:SERVER_CPUS] [--probe-seconds 10]
+        [--loadgen-gc]
 
     e.g. --pin 1:0 runs this process (the load generator) on CPU 1 and the daphne processes and
     the floor relay on CPU 0; a CPU list may be "0,2" or "0-3". PostgreSQL and Redis are not pinned.
@@ -108,7 +109,7 @@ class Stats:
         self.closed = 0
 
 
-async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_floor=False, cpu_pids=None):
+async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_floor=False, cpu_pids=None, loadgen_gc=False):
     """One phase: connect and join every socket, send for ``seconds``, wait ``drain``, count.
     ``cpu_pids`` (label -> pids): measure where the CPU goes in the send window (sysinfo)."""
     stats = Stats()
@@ -142,9 +143,10 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     # The load generator's own collector stays out of the window: a full collection of its 1,000
     # sockets stopped it for up to 180 ms, and every message arriving meanwhile was timed late (the
     # stops were printed: OWN_STOPS). The window's garbage (tens of MB at most) waits for the end.
-    gc.collect()
-    gc.freeze()
-    gc.disable()
+    if not loadgen_gc:
+        gc.collect()
+        gc.freeze()
+        gc.disable()
     cpu_before = sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")) if cpu_pids else None
     t_window = start = time.monotonic()
     end = start + seconds
@@ -442,6 +444,9 @@ def main() -> bool:
     ap.add_argument("--servers", type=int, default=2, help="daphne processes; a room's two sockets use different ones")
     ap.add_argument("--runs", type=int, default=3, help="times the whole (our servers, then the floor) is run")
     ap.add_argument("--skip-floor", action="store_true")
+    ap.add_argument("--loadgen-gc", action="store_true",
+                    help="leave the load generator's garbage collector on while it measures (as the bench did "
+                         "before 2026-12-04), to see what its stops cost")
     ap.add_argument("--probe-seconds", type=float, default=10,
                     help="time the disk's commit (one-row INSERT and commit every 5 ms) for this long before the "
                          "first run and after the last; 0: not at all")
@@ -499,7 +504,9 @@ def main() -> bool:
         info = sysinfo.collect(redis_url=redis_url, **{
             "bench": (f"{args.rooms} rooms = {2 * args.rooms} sockets, {args.rate:.0f} msg/s in total for {args.seconds} s "
                       f"(+{args.drain:g} s drain), {args.runs} run(s); {args.servers} daphne process(es) + channels-redis"
-                      + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")),
+                      + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")
+                      + ("; the load generator's collector on" if args.loadgen_gc
+                         else "; the load generator's collector off while it measures")),
             "pinning": pinning,
         })
         if args.probe_seconds:
@@ -529,13 +536,13 @@ def main() -> bool:
             # The clock in the servers' time zone, to place the servers' "gc:" lines printed at the end.
             print(f"--- {tag} --- {timezone.localtime():%Y-%m-%d %H:%M:%S} --- load average {sysinfo.load_average()} before")
             ours_r = asyncio.run(run_phase(f"{tag} daphne+channels-redis", ours, room_ids, args.rate, args.seconds,
-                                           args.drain, run=run, cpu_pids=cpu_pids))
+                                           args.drain, run=run, cpu_pids=cpu_pids, loadgen_gc=args.loadgen_gc))
             for line in cpu_lines(ours_r["cpu"], daphnes, ours_r["sent"]):
                 print(line)
             floor_r = None
             if not args.skip_floor:
                 floor_r = asyncio.run(run_phase(f"{tag} bare websockets relay", bare, room_ids, args.rate, args.seconds,
-                                                args.drain, run=run, is_floor=True))
+                                                args.drain, run=run, is_floor=True, loadgen_gc=args.loadgen_gc))
             r = {"ours": ours_r, "floor": floor_r, "ratio": ratio(ours_r, floor_r)}
             if floor_r is not None:
                 print(f"{tag}: our p50 is {r['ratio']:.1f}x the floor's (p99 {ours_r['p99'] / floor_r['p99']:.1f}x)")
