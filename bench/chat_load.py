@@ -104,7 +104,6 @@ class Stats:
         self.dups = 0
         self.errors = {}
         self.acks = 0
-        self.ack_lat = []
         self.ack = {}  # (room, role, seq) -> send -> ack
         self.closed = 0
 
@@ -174,9 +173,10 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     # Nothing delivered: every latency figure is infinite (the worst, and never a pass).
     figures = {p: pct(lat, q) if lat else float("inf") for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))}
     print("  latency " + "  ".join(f"{p} {ms(v)} ms" for p, v in figures.items()))
-    if stats.ack_lat:
-        print(f"  stored and acknowledged (send -> ack): p50 {ms(pct(stats.ack_lat, 50))} ms  "
-              f"p99 {ms(pct(stats.ack_lat, 99))} ms")
+    if stats.ack:
+        ack_lat = list(stats.ack.values())
+        print(f"  stored and acknowledged (send -> ack): p50 {ms(pct(ack_lat, 50))} ms  "
+              f"p99 {ms(pct(ack_lat, 99))} ms")
         for line in tail_lines(stats, t_window, seconds):
             print("  " + line)
     print("  " + OWN_STOPS.line(t_window, t_gc_on))  # none, unless the collector is left on
@@ -209,8 +209,7 @@ async def connect_and_join(stats, room, role, url, headers, join, ev, is_floor, 
                     stats.acks += 1
                     # Stored and acknowledged: the sender's half of the trip (the rest is the relay).
                     room_s, seq_s, t_s = f["message"]["text"].split("|")
-                    stats.ack_lat.append(time.monotonic() - float(t_s))
-                    stats.ack[(int(room_s), role, int(seq_s))] = stats.ack_lat[-1]
+                    stats.ack[(int(room_s), role, int(seq_s))] = time.monotonic() - float(t_s)
                 elif t == "joined":
                     ev.set()
                 elif t == "error":

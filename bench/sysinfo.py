@@ -133,10 +133,11 @@ def commit_probe(seconds: float = 10.0, *, every: float = 0.005, slow: float = 0
             cur.execute(f"DROP TABLE {table}")
     except Exception as exc:
         return f"unavailable ({type(exc).__name__}: {exc})"
-    took.sort()
-    at = lambda q: took[min(len(took) - 1, round(q * (len(took) - 1)))] * 1000  # noqa: E731
+    from bench.common import pct
+
     stalls = sum(1 for t in took if t >= slow)
-    return (f"{len(took)} commits in {seconds:g} s: p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms, max {took[-1] * 1000:.1f} ms; "
+    return (f"{len(took)} commits in {seconds:g} s: p50 {pct(took, 50) * 1000:.2f} ms, p99 {pct(took, 99) * 1000:.2f} ms, "
+            f"max {max(took) * 1000:.1f} ms; "
             f"{stalls} of {slow * 1000:.0f} ms or more")
 
 

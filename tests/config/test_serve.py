@@ -5,16 +5,15 @@ tests/hardening/test_scale_out.py."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
-
-import asyncio
 import time
+from pathlib import Path
 
 from config.serve import CollectorStops, LoopStalls
 
