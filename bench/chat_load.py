@@ -16,7 +16,9 @@ Printed, in order:
     synchronous_commit, Redis version, the bench's settings and the pinning, and how long a one-row
     INSERT and its commit take on this PostgreSQL (one every 5 ms for --probe-seconds, before the
     first run and after the last: p50, p99, max and the stalls of 40 ms or more; the disk's flush is
-    in every stored message, and a VM's disk may stall it whatever the load);
+    in every stored message, and a VM's disk may stall it whatever the load), then the same for
+    the disk alone (an 8 KiB write and fdatasync of a file in var/, no PostgreSQL: when it stalls
+    too, the stalls are the disk's);
   - for each run ("run 1/3"): the clock when it started and the load average before and after; sockets held, messages per second,
     delivery latency p50/p95/p99/max (send -> the other side receives it), messages lost and
     duplicated, for our servers and for the floor, and our p50 as a multiple of the floor's; where
@@ -447,8 +449,9 @@ def main() -> bool:
                     help="leave the load generator's garbage collector on while it measures (as the bench did "
                          "before 2026-12-04), to see what its stops cost")
     ap.add_argument("--probe-seconds", type=float, default=10,
-                    help="time the disk's commit (one-row INSERT and commit every 5 ms) for this long before the "
-                         "first run and after the last; 0: not at all")
+                    help="time the disk's commit (one-row INSERT and commit every 5 ms), then the disk's flush "
+                         "alone (fdatasync of a file in var/), each for this long, before the first run and "
+                         "after the last; 0: not at all")
     ap.add_argument("--pin", type=parse_pin, metavar="LOADGEN_CPUS:SERVER_CPUS",
                     help="e.g. 1:0: this process on CPU 1, the daphne processes and the floor relay on CPU 0")
     args = ap.parse_args()
@@ -474,7 +477,7 @@ def main() -> bool:
     signal.signal(signal.SIGALRM, watchdog)
     gc.callbacks.append(OWN_STOPS)
     # Bounded, whatever happens: set-up, then per run both phases' sending and draining plus time to connect.
-    signal.alarm(int(120 + 2 * args.probe_seconds + args.runs * (2 * (args.seconds + args.drain) + 120)))
+    signal.alarm(int(120 + 4 * args.probe_seconds + args.runs * (2 * (args.seconds + args.drain) + 120)))
     django_setup()
     from django.db import connection
     from django.utils import timezone
@@ -510,6 +513,7 @@ def main() -> bool:
         })
         if args.probe_seconds:
             info["postgresql commit, before the first run"] = sysinfo.commit_probe(args.probe_seconds)
+            info["disk flush without postgresql, before the first run"] = sysinfo.flush_probe(args.probe_seconds)
         connection.close()
         info["load average before the first run"] = info.pop("load average")
         sysinfo.show(info)
@@ -551,6 +555,7 @@ def main() -> bool:
         info["load average after the last run"] = sysinfo.load_average()
         if args.probe_seconds:
             info["postgresql commit, after the last run"] = sysinfo.commit_probe(args.probe_seconds)
+            info["disk flush without postgresql, after the last run"] = sysinfo.flush_probe(args.probe_seconds)
             connection.close()
         info["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         print()

@@ -133,12 +133,55 @@ def commit_probe(seconds: float = 10.0, *, every: float = 0.005, slow: float = 0
             cur.execute(f"DROP TABLE {table}")
     except Exception as exc:
         return f"unavailable ({type(exc).__name__}: {exc})"
+    return _timings(took, seconds, "commits", slow)
+
+
+def flush_probe(seconds: float = 10.0, *, every: float = 0.005, slow: float = 0.040, directory: Path | None = None) -> str:
+    """The disk itself, without PostgreSQL: an 8 KiB write and ``fdatasync`` of a file of our own
+    every ``every`` seconds (what a commit asks of the disk). When this stalls as the commit probe
+    does, the stalls are the disk's (on a VM, its host's), not PostgreSQL's. The file is in ``var/``;
+    the result says whether that is the filesystem of PostgreSQL's data directory (when it can be
+    asked and seen from here)."""
+    import tempfile
+    import time
+
+    directory = directory or ROOT / "var"
+    took = []
+    try:
+        directory.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix="flush-probe-") as handle:
+            fd, block = handle.fileno(), b"x" * 8192
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                started = time.monotonic()
+                os.pwrite(fd, block, (len(took) % 128) * len(block))
+                os.fdatasync(fd)
+                took.append(time.monotonic() - started)
+                time.sleep(max(0.0, every - (time.monotonic() - started)))
+    except OSError as exc:
+        return f"unavailable ({type(exc).__name__}: {exc})"
+    return _timings(took, seconds, "flushes", slow) + f" ({_same_disk_as_postgres(directory)})"
+
+
+def _same_disk_as_postgres(directory: Path) -> str:
+    try:
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SHOW data_directory")
+            data = cur.fetchone()[0]
+        same = os.stat(data).st_dev == os.stat(directory).st_dev
+    except Exception:
+        return f"in {directory}; PostgreSQL's data directory not visible from here"
+    return f"in {directory}, " + ("the filesystem of PostgreSQL's data" if same else "not the filesystem of PostgreSQL's data")
+
+
+def _timings(took: list[float], seconds: float, what: str, slow: float) -> str:
     from bench.common import pct
 
     stalls = sum(1 for t in took if t >= slow)
-    return (f"{len(took)} commits in {seconds:g} s: p50 {pct(took, 50) * 1000:.2f} ms, p99 {pct(took, 99) * 1000:.2f} ms, "
-            f"max {max(took) * 1000:.1f} ms; "
-            f"{stalls} of {slow * 1000:.0f} ms or more")
+    return (f"{len(took)} {what} in {seconds:g} s: p50 {pct(took, 50) * 1000:.2f} ms, p99 {pct(took, 99) * 1000:.2f} ms, "
+            f"max {max(took) * 1000:.1f} ms; {stalls} of {slow * 1000:.0f} ms or more")
 
 
 def redis_info(url: str) -> str:
