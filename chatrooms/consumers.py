@@ -7,13 +7,17 @@ layer's at-most-once delivery can lose nothing: a rejoin with ``after`` replays 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 
 from autobahn.exception import Disconnected  # daphne's WebSocket protocol: sending on a closed socket
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone, translation
 
@@ -71,15 +75,70 @@ async def answer_frames(consumer, text_data, bytes_data, handlers, *, joined: bo
         await consumer.send_error(ChatError("server_error"), ref=ref)
 
 
-class DatabaseHopOnDemand:
-    """Dispatch events without Channels' extra trip to the database thread.
+async def dispatch_in_order(sources, dispatch) -> None:
+    """Hand what ``sources`` (awaitables' factories: the socket's frames, the channel layer) deliver
+    to ``dispatch``, one at a time, in the order it arrived, until ``dispatch`` raises (StopConsumer
+    when the socket closed) or a source fails (its error is raised here).
 
-    Channels 4.2 runs ``close_old_connections`` in the (single) database thread before *every*
-    event a consumer handles: each chat message relayed, each typing and presence notice. Here every
-    database call goes through ``database_sync_to_async``, which closes stale connections itself
-    in the same trip, so the extra hop only queued relays behind real database work
-    (docs/benchmarks.md §3).
+    What channels' ``await_many_dispatch`` does, without its cost per event: there every event made
+    a new task for the next receive and an ``asyncio.wait`` over all sources (a future and callbacks
+    each time); here each source has one task for the consumer's life, feeding one queue. 7 % less
+    CPU per relayed message in each server process (docs/benchmarks.md §3, fourth round).
     """
+    inbox: asyncio.Queue = asyncio.Queue()
+
+    async def pump(source):
+        try:
+            while True:
+                inbox.put_nowait((await source(), None))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # the source failed: raised in the consumer, as channels does
+            inbox.put_nowait((None, exc))
+
+    loop = asyncio.get_running_loop()
+    pumps = [loop.create_task(pump(source)) for source in sources]
+    try:
+        while True:
+            message, error = await inbox.get()
+            if error is not None:
+                raise error
+            await dispatch(message)
+    finally:
+        for task in pumps:
+            task.cancel()
+        for task in pumps:  # a cancelled channel-layer receive unsubscribes: let it finish
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+class LeanDispatch:
+    """How every socket of this project takes its events: channels' ``AsyncConsumer`` with two costs
+    per event taken out (docs/benchmarks.md §3).
+
+    - ``__call__`` is channels 4.x's, with ``dispatch_in_order`` instead of ``await_many_dispatch``.
+    - ``dispatch`` skips Channels' extra trip to the database thread. Channels 4.2 runs
+      ``close_old_connections`` in the (single) database thread before *every* event a consumer
+      handles: each chat message relayed, each typing and presence notice. Here every database call
+      goes through ``database_sync_to_async``, which closes stale connections itself in the same
+      trip, so the extra hop only queued relays behind real database work.
+    """
+
+    async def __call__(self, scope, receive, send):
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        self.base_send = send
+        try:
+            await dispatch_in_order(sources, self.dispatch)
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -110,7 +169,7 @@ def session_group(session) -> str:
     return f"chatsession.{session.pk}"
 
 
-class ChatSocket(DatabaseHopOnDemand, AsyncWebsocketConsumer):
+class ChatSocket(LeanDispatch, AsyncWebsocketConsumer):
     """What every chat socket shares (docs/protocol.md): reading frames, storing and relaying
     messages, typing, presence, catching up (sync), ping, ending, and the group events.
 
@@ -418,7 +477,7 @@ class ChatConsumer(ChatSocket):
             await self.send_json({"type": "followup", "start": event["start"], "booking": event["booking"]})
 
 
-class DashboardConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
+class DashboardConsumer(LeanDispatch, AsyncWebsocketConsumer):
     """Live notices for a signed-in worker's dashboard (/ws/staff/)."""
 
     async def connect(self):

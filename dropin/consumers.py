@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from booking.actors import Actor
-from chatrooms.consumers import ChatSocket, DatabaseHopOnDemand, answer_frames, send_or_drop
+from chatrooms.consumers import ChatSocket, LeanDispatch, answer_frames, send_or_drop
 from chatrooms.models import Message
 from chatrooms.services import ChatError
 
@@ -208,7 +208,7 @@ class DropinConsumer(ChatSocket):
             await self.send_json({"type": "handed_over", "worker": event["worker"]})
 
 
-class DropinStaffConsumer(DatabaseHopOnDemand, AsyncWebsocketConsumer):
+class DropinStaffConsumer(LeanDispatch, AsyncWebsocketConsumer):
     """The desk's and the room's live socket (/ws/dropin/staff/)."""
 
     async def connect(self):
