@@ -3,7 +3,7 @@ the channels-redis layer, every socket sending at a steady rate; then the same s
 through a bare asyncio `websockets` relay (the floor on this machine). The whole is run --runs
 times on the same rooms and servers, so that one figure is never read alone.
 
-    .venv/bin/python bench/chat_load.py [--rooms 500] [--rate 500] [--seconds 20] [--drain 5]
+    .venv/bin/python bench/chat_load.py [--rooms 500] [--rate 500] [--seconds 20] [--warmup 5] [--drain 5]
         [--servers 2] [--runs 3] [--skip-floor] [--pin LOADGEN_CPUS:SERVER_CPUS] [--probe-seconds 10]
         [--loadgen-gc]
 
@@ -19,15 +19,18 @@ Printed, in order:
     in every stored message, and a VM's disk may stall it whatever the load), then the same for
     the disk alone (an 8 KiB write and fdatasync of a file in var/, no PostgreSQL: when it stalls
     too, the stalls are the disk's);
-  - for each run ("run 1/3"): the clock when it started and the load average before and after; sockets held, messages per second,
+  - for each run ("run 1/3"): the clock when it started and the load average before and after;
+    the warm-up's own figures (--warmup, default 5 s at the full rate just after the joins, when
+    the servers' collectors are still sorting out 1,000 sockets' worth of new objects: not steady
+    state, so not in the figures; its messages still count for lost and duplicated); sockets held, messages per second,
     delivery latency p50/p95/p99/max (send -> the other side receives it), messages lost and
     duplicated, for our servers and for the floor, and our p50 as a multiple of the floor's; where
     the slowest 1 % of our messages lost their time (store leg: send -> ack, after the commit; relay
     leg: the rest) and in which seconds of the window they were sent, with the clock (a cluster is a
     stall: compare it with the commit probe and the servers' gc lines); the load generator's own
     garbage collections in the window (none: it keeps its collector off while it measures); and
-    where the CPU went in our servers' send window (from just before the first send to the end of
-    the drain): CPU seconds of each daphne process, of this process (the load generator), of all
+    where the CPU went in our servers' send window (from the end of the warm-up to the end of the
+    drain): CPU seconds of each daphne process, of this process (the load generator), of all
     postgres processes and all redis-server processes of the machine (other users' ones too), the
     machine's busy and steal shares, and CPU milliseconds per message sent;
   - a summary: what it ran on again (with the load average after the last run), a markdown table of
@@ -109,10 +112,23 @@ class Stats:
         self.ack = {}  # (room, role, seq) -> send -> ack
         self.closed = 0
 
+    def split_warmup(self, window_start: float) -> "Stats":
+        """Move what was sent before ``window_start`` to a Stats of its own (returned)."""
+        warm = Stats()
+        for key in [k for k, t in self.sent.items() if t < window_start]:
+            warm.sent[key] = self.sent.pop(key)
+            for mine, theirs in ((self.got, warm.got), (self.ack, warm.ack)):
+                if key in mine:
+                    theirs[key] = mine.pop(key)
+        return warm
 
-async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_floor=False, cpu_pids=None, loadgen_gc=False):
-    """One phase: connect and join every socket, send for ``seconds``, wait ``drain``, count.
-    ``cpu_pids`` (label -> pids): measure where the CPU goes in the send window (sysinfo)."""
+
+async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_floor=False, cpu_pids=None, loadgen_gc=False,
+                    warmup=0.0):
+    """One phase: connect and join every socket, send for ``warmup`` + ``seconds``, wait ``drain``,
+    count. The figures are of the messages sent in the last ``seconds`` (the window); those of the
+    warm-up are checked for loss and duplicates like every other and printed on a line of their own.
+    ``cpu_pids`` (label -> pids): measure where the CPU goes in the window (sysinfo)."""
     stats = Stats()
     n_sockets = 2 * len(rooms)
     interval = n_sockets / rate
@@ -148,12 +164,14 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
         gc.collect()
         gc.freeze()
         gc.disable()
-    cpu_before = sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")) if cpu_pids else None
-    t_window = start = time.monotonic()
-    end = start + seconds
-    own_lag = asyncio.create_task(watch_loop(end + drain))
+    start = time.monotonic()
+    t_window = start + warmup
+    end = t_window + seconds
     senders = [asyncio.create_task(send_loop(stats, r, role, conns[(r, role)][0], start, end, interval, is_floor, run))
                for (r, role) in conns if isinstance(conns[(r, role)], tuple) and len(conns[(r, role)]) == 2]
+    await asyncio.sleep(max(0.0, t_window - time.monotonic()))
+    cpu_before = sysinfo.cpu_snapshot(cpu_pids, named=("postgres", "redis-server")) if cpu_pids else None
+    own_lag = asyncio.create_task(watch_loop(end + drain))
     await asyncio.gather(*senders)
     await asyncio.sleep(drain)
     t_gc_on = time.monotonic()
@@ -166,12 +184,17 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     held = sum(1 for ws in hold if ws.state.name == "OPEN")
     for ws in hold:
         await ws.close()
-    lost = [k for k in stats.sent if k not in stats.got]
+    lost = [k for k in stats.sent if k not in stats.got]  # the warm-up's too
+    warm = stats.split_warmup(t_window)
     lat = list(stats.got.values())
     sent = len(stats.sent)
     print(f"{label}: {held}/{n_sockets} sockets held (connected+joined in {connect_s:.1f} s); "
           f"{sent} sent in {seconds} s = {sent / seconds:.0f} msg/s; delivered {len(stats.got)}; "
           f"lost {len(lost)}; duplicated {stats.dups}; errors {stats.errors or 0}")
+    if warm.sent:
+        warm_lat = list(warm.got.values()) or [float("inf")]
+        print(f"  warm-up ({warmup:g} s before the window, not in the figures): {len(warm.sent)} sent, "
+              f"p50 {ms(pct(warm_lat, 50))} ms  p99 {ms(pct(warm_lat, 99))} ms  max {ms(max(warm_lat))} ms")
     # Nothing delivered: every latency figure is infinite (the worst, and never a pass).
     figures = {p: pct(lat, q) if lat else float("inf") for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))}
     print("  latency " + "  ".join(f"{p} {ms(v)} ms" for p, v in figures.items()))
@@ -442,6 +465,10 @@ def main() -> bool:
     ap.add_argument("--rate", type=float, default=500, help="messages per second, all sockets together")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--drain", type=float, default=5)
+    ap.add_argument("--warmup", type=float, default=5,
+                    help="seconds the sockets send at the full rate before the measured window (default 5): their "
+                         "messages count for lost and duplicated but not in the latency figures, which they "
+                         "get a line of their own; 0: measure from the first message, as before 2026-12-04 evening")
     ap.add_argument("--servers", type=int, default=2, help="daphne processes; a room's two sockets use different ones")
     ap.add_argument("--runs", type=int, default=3, help="times the whole (our servers, then the floor) is run")
     ap.add_argument("--skip-floor", action="store_true")
@@ -477,7 +504,7 @@ def main() -> bool:
     signal.signal(signal.SIGALRM, watchdog)
     gc.callbacks.append(OWN_STOPS)
     # Bounded, whatever happens: set-up, then per run both phases' sending and draining plus time to connect.
-    signal.alarm(int(120 + 4 * args.probe_seconds + args.runs * (2 * (args.seconds + args.drain) + 120)))
+    signal.alarm(int(120 + 4 * args.probe_seconds + args.runs * (2 * (args.warmup + args.seconds + args.drain) + 120)))
     django_setup()
     from django.db import connection
     from django.utils import timezone
@@ -505,7 +532,7 @@ def main() -> bool:
             pinning = "none"
         info = sysinfo.collect(redis_url=redis_url, **{
             "bench": (f"{args.rooms} rooms = {2 * args.rooms} sockets, {args.rate:.0f} msg/s in total for {args.seconds} s "
-                      f"(+{args.drain:g} s drain), {args.runs} run(s); {args.servers} daphne process(es) + channels-redis"
+                      f"(after a {args.warmup:g} s warm-up, +{args.drain:g} s drain), {args.runs} run(s); {args.servers} daphne process(es) + channels-redis"
                       + ("; floor skipped" if args.skip_floor else "; floor: bare websockets relay")
                       + ("; the load generator's collector on" if args.loadgen_gc
                          else "; the load generator's collector off while it measures")),
@@ -539,13 +566,15 @@ def main() -> bool:
             # The clock in the servers' time zone, to place the servers' "gc:" lines printed at the end.
             print(f"--- {tag} --- {timezone.localtime():%Y-%m-%d %H:%M:%S} --- load average {sysinfo.load_average()} before")
             ours_r = asyncio.run(run_phase(f"{tag} daphne+channels-redis", ours, room_ids, args.rate, args.seconds,
-                                           args.drain, run=run, cpu_pids=cpu_pids, loadgen_gc=args.loadgen_gc))
+                                           args.drain, run=run, cpu_pids=cpu_pids, loadgen_gc=args.loadgen_gc,
+                                           warmup=args.warmup))
             for line in cpu_lines(ours_r["cpu"], daphnes, ours_r["sent"]):
                 print(line)
             floor_r = None
             if not args.skip_floor:
                 floor_r = asyncio.run(run_phase(f"{tag} bare websockets relay", bare, room_ids, args.rate, args.seconds,
-                                                args.drain, run=run, is_floor=True, loadgen_gc=args.loadgen_gc))
+                                                args.drain, run=run, is_floor=True, loadgen_gc=args.loadgen_gc,
+                                                warmup=args.warmup))
             r = {"ours": ours_r, "floor": floor_r, "ratio": ratio(ours_r, floor_r)}
             if floor_r is not None:
                 print(f"{tag}: our p50 is {r['ratio']:.1f}x the floor's (p99 {ours_r['p99'] / floor_r['p99']:.1f}x)")
