@@ -77,13 +77,13 @@ async def answer_frames(consumer, text_data, bytes_data, handlers, *, joined: bo
 
 async def dispatch_in_order(sources, dispatch) -> None:
     """Hand what ``sources`` (awaitables' factories: the socket's frames, the channel layer) deliver
-    to ``dispatch``, one at a time, in the order it arrived, until ``dispatch`` raises (StopConsumer
-    when the socket closed) or a source fails (its error is raised here).
+    to ``dispatch``, one at a time, each source's in the order it delivered them, until ``dispatch``
+    raises (StopConsumer when the socket closed) or a source fails (its error is raised here).
 
     What channels' ``await_many_dispatch`` does, without its cost per event: there every event made
     a new task for the next receive and an ``asyncio.wait`` over all sources (a future and callbacks
-    each time); here each source has one task for the consumer's life, feeding one queue. 7 % less
-    CPU per relayed message in each server process (docs/benchmarks.md §3, fourth round).
+    each time); here each source has one task for the consumer's life, feeding one queue: 7 % less
+    CPU per chat message in each server process (docs/benchmarks.md §3, fourth round).
     """
     inbox: asyncio.Queue = asyncio.Queue()
 
