@@ -190,7 +190,8 @@ async def run_phase(label, urls_for, rooms, rate, seconds, drain, *, run=1, is_f
     sent = len(stats.sent)
     print(f"{label}: {held}/{n_sockets} sockets held (connected+joined in {connect_s:.1f} s); "
           f"{sent} sent in {seconds} s = {sent / seconds:.0f} msg/s; delivered {len(stats.got)}; "
-          f"lost {len(lost)}; duplicated {stats.dups}; errors {stats.errors or 0}")
+          f"lost {len(lost)}; duplicated {stats.dups}; errors {stats.errors or 0}"
+          + (" (lost and duplicated: the warm-up's too)" if warm.sent else ""))
     if warm.sent:
         warm_lat = list(warm.got.values()) or [float("inf")]
         print(f"  warm-up ({warmup:g} s before the window, not in the figures): {len(warm.sent)} sent, "

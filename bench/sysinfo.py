@@ -115,21 +115,14 @@ def commit_probe(seconds: float = 10.0, *, every: float = 0.005, slow: float = 0
     stored chat message, and a VM's virtual disk may stall a flush for 100 ms and more, whatever the
     load (docs/benchmarks.md §3). Through Django's connection, in a table of its own (logged, as the
     chat's are), dropped afterwards."""
-    import time
-
     from django.db import connection
 
     table = "bench_commit_probe"
-    took = []
     try:
         with connection.cursor() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), pad text)")
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                started = time.monotonic()
-                cur.execute(f"INSERT INTO {table} (pad) VALUES (%s)", ["x" * 200])  # autocommit: one commit
-                took.append(time.monotonic() - started)
-                time.sleep(max(0.0, every - (time.monotonic() - started)))
+            # autocommit: each INSERT is one commit
+            took = _time_every(lambda: cur.execute(f"INSERT INTO {table} (pad) VALUES (%s)", ["x" * 200]), seconds, every)
             cur.execute(f"DROP TABLE {table}")
     except Exception as exc:
         return f"unavailable ({type(exc).__name__}: {exc})"
@@ -142,22 +135,20 @@ def flush_probe(seconds: float = 10.0, *, every: float = 0.005, slow: float = 0.
     does, the stalls are the disk's (on a VM, its host's), not PostgreSQL's. The file is in ``var/``;
     the result says whether that is the filesystem of PostgreSQL's data directory (when it can be
     asked and seen from here)."""
+    import itertools
     import tempfile
-    import time
 
     directory = directory or ROOT / "var"
-    took = []
     try:
         directory.mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix="flush-probe-") as handle:
-            fd, block = handle.fileno(), b"x" * 8192
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                started = time.monotonic()
-                os.pwrite(fd, block, (len(took) % 128) * len(block))
+            fd, block, blocks = handle.fileno(), b"x" * 8192, itertools.cycle(range(128))
+
+            def flush():
+                os.pwrite(fd, block, next(blocks) * len(block))
                 os.fdatasync(fd)
-                took.append(time.monotonic() - started)
-                time.sleep(max(0.0, every - (time.monotonic() - started)))
+
+            took = _time_every(flush, seconds, every)
     except OSError as exc:
         return f"unavailable ({type(exc).__name__}: {exc})"
     return _timings(took, seconds, "flushes", slow) + f" ({_same_disk_as_postgres(directory)})"
@@ -174,6 +165,20 @@ def _same_disk_as_postgres(directory: Path) -> str:
     except Exception:
         return f"in {directory}; PostgreSQL's data directory not visible from here"
     return f"in {directory}, " + ("the filesystem of PostgreSQL's data" if same else "not the filesystem of PostgreSQL's data")
+
+
+def _time_every(operation, seconds: float, every: float) -> list[float]:
+    """How long ``operation()`` took, started every ``every`` seconds for ``seconds`` seconds."""
+    import time
+
+    took = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.monotonic()
+        operation()
+        took.append(time.monotonic() - started)
+        time.sleep(max(0.0, every - (time.monotonic() - started)))
+    return took
 
 
 def _timings(took: list[float], seconds: float, what: str, slow: float) -> str:
